@@ -1,0 +1,141 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { uuidParam } from '../common/validation.pipe.js';
+import { AuthError } from '../common/auth.error.js';
+import { Client, type ClientContext } from '../common/client-context.js';
+import type { AuthUser } from './auth-user.interface.js';
+import { AuthService } from './auth.service.js';
+import { bearerToken } from './bearer-token.js';
+import { CurrentUser } from './decorators/current-user.decorator.js';
+import { Public } from './decorators/public.decorator.js';
+import { ChangePasswordDto } from './dto/change-password.dto.js';
+import { EventsQueryDto } from './dto/events-query.dto.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RefreshTokenDto } from './dto/refresh-token.dto.js';
+import { RegisterDto } from './dto/register.dto.js';
+import {
+  SecurityEventPageDto,
+  SessionResponseDto,
+  TokenResponseDto,
+  UserResponseDto,
+} from './dto/responses.dto.js';
+
+/** Registration, login, refresh, logout, sessions and the security log. */
+@ApiTags('auth')
+@ApiBearerAuth()
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('register')
+  @ApiOperation({ summary: 'Create an account' })
+  @ApiCreatedResponse({ type: UserResponseDto })
+  @ApiErrors('validation_failed', 'email_taken', 'payload_too_large')
+  register(@Body() dto: RegisterDto, @Client() client: ClientContext): Promise<UserResponseDto> {
+    return this.auth.register(dto.email, dto.password, dto.name ?? null, client);
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Log in: starts a session and returns an access and a refresh token' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiErrors('validation_failed', 'invalid_credentials', 'rate_limited')
+  login(@Body() dto: LoginDto, @Client() client: ClientContext): Promise<TokenResponseDto> {
+    return this.auth.login(dto.email, dto.password, client);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Rotate the refresh token: the presented one is used up, a new pair is returned' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiErrors(
+    'validation_failed',
+    'refresh_token_invalid',
+    'refresh_token_expired',
+    'refresh_token_revoked',
+    'refresh_token_reused',
+  )
+  refresh(@Body() dto: RefreshTokenDto, @Client() client: ClientContext): Promise<TokenResponseDto> {
+    if (dto.refresh_token === undefined) throw new AuthError('refresh_token_invalid', 'Refresh token is missing');
+    return this.auth.refresh(dto.refresh_token, client);
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'End the current session',
+    description: 'Identified by the refresh token in the body when there is one, else by the bearer access token.',
+  })
+  @ApiNoContentResponse({ description: 'The session is revoked.' })
+  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'refresh_token_invalid')
+  async logout(@Body() dto: RefreshTokenDto, @Req() request: Request, @Client() client: ClientContext): Promise<void> {
+    await this.auth.logout({ refreshToken: dto.refresh_token, accessToken: bearerToken(request) }, client);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End every session of the caller, this one included' })
+  @ApiNoContentResponse({ description: 'Every session is revoked.' })
+  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked')
+  async logoutAll(@CurrentUser() user: AuthUser, @Client() client: ClientContext): Promise<void> {
+    await this.auth.logoutAll(user, client);
+  }
+
+  @Get('me')
+  @ApiOperation({ summary: 'The current user' })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked')
+  me(@CurrentUser() user: AuthUser): Promise<UserResponseDto> {
+    return this.auth.me(user);
+  }
+
+  @Get('sessions')
+  @ApiOperation({ summary: 'The live sessions of the caller' })
+  @ApiOkResponse({ type: [SessionResponseDto] })
+  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked')
+  sessions(@CurrentUser() user: AuthUser): Promise<SessionResponseDto[]> {
+    return this.auth.sessions(user);
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Revoke one of the caller's sessions" })
+  @ApiNoContentResponse({ description: 'The session is revoked (also when it already was).' })
+  @ApiErrors('validation_failed', 'token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'not_found')
+  async revokeSession(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam('id')) id: string,
+    @Client() client: ClientContext,
+  ): Promise<void> {
+    await this.auth.revokeSession(user, id, client);
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Change the password; every other session is revoked, this one is kept' })
+  @ApiNoContentResponse({ description: 'Changed.' })
+  @ApiErrors('validation_failed', 'token_missing', 'token_invalid', 'token_expired', 'token_revoked')
+  async changePassword(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: ChangePasswordDto,
+    @Client() client: ClientContext,
+  ): Promise<void> {
+    await this.auth.changePassword(user, dto.currentPassword, dto.newPassword, client);
+  }
+
+  @Get('events')
+  @ApiOperation({ summary: "The caller's security log, newest first" })
+  @ApiOkResponse({ type: SecurityEventPageDto })
+  @ApiErrors('validation_failed', 'token_missing', 'token_invalid', 'token_expired', 'token_revoked')
+  events(@CurrentUser() user: AuthUser, @Query() query: EventsQueryDto): Promise<SecurityEventPageDto> {
+    return this.auth.securityLog(user, query.limit ?? 20, query.cursor);
+  }
+}

@@ -1,0 +1,153 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuthError } from '../common/auth.error.js';
+import type { ClientContext } from '../common/client-context.js';
+import { SecurityEventsService, type SecurityEventPage } from '../security-events/security-events.service.js';
+import { TokensService, type IssuedRefreshToken } from '../tokens/tokens.service.js';
+import type { User } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { AccessTokenService } from './access-token.service.js';
+import type { AuthModuleOptions } from './auth-module-options.interface.js';
+import type { AuthUser } from './auth-user.interface.js';
+import { AUTH_MODULE_OPTIONS } from './auth.module-definition.js';
+import type { SessionResponseDto, TokenResponseDto, UserResponseDto } from './dto/responses.dto.js';
+
+/** The account and session operations behind `/auth/*` and `/admin/*`. */
+@Injectable()
+export class AuthService {
+  private readonly scope: string;
+
+  constructor(
+    @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
+    private readonly users: UsersService,
+    private readonly tokens: TokensService,
+    private readonly accessTokens: AccessTokenService,
+    private readonly events: SecurityEventsService,
+  ) {
+    this.scope = (options.defaultScopes ?? []).join(' ');
+  }
+
+  /** Creates an account. */
+  async register(email: string, password: string, name: string | null, client: ClientContext): Promise<UserResponseDto> {
+    const user = await this.users.register(email, password, name);
+    await this.events.record(user.id, 'register', client);
+    return toUserResponse(user);
+  }
+
+  /** Checks credentials and starts a session; the same answer for an unknown email and a wrong password. */
+  async login(email: string, password: string, client: ClientContext): Promise<TokenResponseDto> {
+    const user = await this.users.findByEmail(email);
+    if (!(await this.users.verifyPassword(user, password)) || !user) {
+      if (user) await this.events.record(user.id, 'login_failed', client);
+      throw new AuthError('invalid_credentials');
+    }
+    const issued = await this.tokens.startSession(user.id, this.scope, client);
+    await this.events.record(user.id, 'login', client, issued.session.id);
+    return this.tokenResponse(user, issued);
+  }
+
+  /** Rotates a refresh token and answers a new token pair. */
+  async refresh(refreshToken: string, client: ClientContext): Promise<TokenResponseDto> {
+    const issued = await this.tokens.rotate(refreshToken, client);
+    const user = await this.users.findById(issued.session.userId);
+    if (!user) throw new AuthError('refresh_token_invalid');
+    return this.tokenResponse(user, issued);
+  }
+
+  /** Ends the session of a refresh token (any genuine one of the family) or of an access token. */
+  async logout(credential: { refreshToken?: string; accessToken?: string }, client: ClientContext): Promise<void> {
+    let userId: string;
+    let sessionId: string;
+    if (credential.refreshToken !== undefined) {
+      const session = await this.tokens.sessionOf(credential.refreshToken);
+      if (!session) throw new AuthError('refresh_token_invalid');
+      ({ userId, id: sessionId } = session);
+    } else if (credential.accessToken !== undefined) {
+      ({ id: userId, sessionId } = await this.accessTokens.verify(credential.accessToken));
+    } else {
+      throw new AuthError('token_missing');
+    }
+    const revoked = await this.tokens.revokeSessions([sessionId], 'logout');
+    if (revoked.length > 0) await this.events.record(userId, 'logout', client, sessionId);
+  }
+
+  /** Ends every session of the caller, the current one included. */
+  async logoutAll(caller: AuthUser, client: ClientContext): Promise<void> {
+    await this.tokens.revokeUserSessions(caller.id, 'logout_all');
+    await this.events.record(caller.id, 'logout_all', client, caller.sessionId);
+  }
+
+  /** Ends one of the caller's own sessions; `not_found` for anyone else's. */
+  async revokeSession(caller: AuthUser, sessionId: string, client: ClientContext): Promise<void> {
+    const session = await this.tokens.findSession(caller.id, sessionId);
+    if (!session) throw new AuthError('not_found', 'Session not found');
+    const revoked = await this.tokens.revokeSessions([session.id], 'session_revoked');
+    if (revoked.length > 0) await this.events.record(caller.id, 'session_revoked', client, session.id);
+  }
+
+  /** Changes the password and ends every other session of the caller. */
+  async changePassword(caller: AuthUser, currentPassword: string, newPassword: string, client: ClientContext): Promise<void> {
+    const user = await this.requireUser(caller.id);
+    if (!(await this.users.verifyPassword(user, currentPassword))) {
+      throw new AuthError('validation_failed', 'Current password is incorrect', [
+        { field: 'currentPassword', messages: ['currentPassword is incorrect'] },
+      ]);
+    }
+    // Sessions first: a failure between the two steps then leaves the old password, not stray sessions.
+    await this.tokens.revokeUserSessions(user.id, 'password_changed', caller.sessionId);
+    await this.users.setPassword(user.id, newPassword);
+    await this.events.record(user.id, 'password_changed', client, caller.sessionId);
+  }
+
+  /** Ends every session of any user (admin). */
+  async adminRevokeSessions(userId: string, client: ClientContext): Promise<void> {
+    await this.requireUser(userId);
+    await this.tokens.revokeUserSessions(userId, 'admin_revoked');
+    await this.events.record(userId, 'admin_revoked', client);
+  }
+
+  /** The caller's account. */
+  async me(caller: AuthUser): Promise<UserResponseDto> {
+    return toUserResponse(await this.requireUser(caller.id));
+  }
+
+  /** The caller's live sessions. */
+  async sessions(caller: AuthUser): Promise<SessionResponseDto[]> {
+    const sessions = await this.tokens.liveSessions(caller.id);
+    return sessions.map((session) => ({
+      id: session.id,
+      createdAt: session.createdAt,
+      lastUsedAt: session.lastUsedAt,
+      expiresAt: session.idleExpiresAt,
+      ip: session.ip,
+      userAgent: session.userAgent,
+      current: session.id === caller.sessionId,
+    }));
+  }
+
+  /** A page of the caller's security log. */
+  securityLog(caller: AuthUser, limit: number, cursor?: string): Promise<SecurityEventPage> {
+    return this.events.list(caller.id, limit, cursor);
+  }
+
+  private async requireUser(id: string): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw new AuthError('not_found', 'User not found');
+    return user;
+  }
+
+  private tokenResponse(user: User, issued: IssuedRefreshToken): TokenResponseDto {
+    const access = this.accessTokens.sign(user, issued.session);
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresIn,
+      refresh_token: issued.refreshToken,
+      refresh_expires_in: Math.max(0, Math.round((issued.refreshExpiresAt.getTime() - Date.now()) / 1000)),
+      session_id: issued.session.id,
+    };
+  }
+}
+
+function toUserResponse(user: User): UserResponseDto {
+  return { id: user.id, email: user.email, name: user.name, roles: user.roles, createdAt: user.createdAt };
+}

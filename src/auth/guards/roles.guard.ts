@@ -1,0 +1,21 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AuthError } from '../../common/auth.error.js';
+import type { AuthUser } from '../auth-user.interface.js';
+import { ROLES_KEY } from '../decorators/roles.decorator.js';
+
+/** Enforces `@Roles()`: the caller needs one of the listed roles. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+    if (!required || required.length === 0) return true;
+    const user = context.switchToHttp().getRequest<Request & { user?: AuthUser }>().user;
+    if (!user) throw new AuthError('token_missing');
+    if (!required.some((role) => user.roles.includes(role))) throw new AuthError('insufficient_role');
+    return true;
+  }
+}

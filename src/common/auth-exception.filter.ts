@@ -1,0 +1,76 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AuthError } from './auth.error.js';
+import { isDatabaseUnavailable } from './database-errors.js';
+
+const BEARER_CHALLENGE_CODES = new Set(['token_invalid', 'token_expired', 'token_revoked']);
+
+/**
+ * Turns every error into the contract's JSON (`{statusCode, code, message, details?}`) and adds
+ * the RFC 6750 `WWW-Authenticate` challenge. The only place errors are formatted.
+ */
+@Catch()
+export class AuthExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
+    const error = this.toAuthError(exception, request);
+    if (response.headersSent) return;
+    const challenge = challengeFor(error);
+    if (challenge) response.setHeader('WWW-Authenticate', challenge);
+    if (error.retryAfter !== undefined) response.setHeader('Retry-After', String(error.retryAfter));
+    response.status(error.status).json({
+      statusCode: error.status,
+      code: error.code,
+      message: error.message,
+      ...(error.details ? { details: error.details } : {}),
+    });
+  }
+
+  private toAuthError(exception: unknown, request: Request): AuthError {
+    if (exception instanceof AuthError) return exception;
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    const status = (exception as { status?: number; statusCode?: number } | null)?.status;
+    if (status === 413) return new AuthError('payload_too_large');
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.error(`database unavailable during ${request.method} ${request.path}: ${(exception as Error).message}`);
+      return new AuthError('service_unavailable', 'The database cannot be reached; nothing was changed. Retry later.');
+    }
+    // Only the stack and the route: a request's body or headers may hold a password or token.
+    this.logger.error(`unhandled error in ${request.method} ${request.path}`, (exception as Error)?.stack);
+    return new AuthError('internal_error');
+  }
+}
+
+function fromHttpException(exception: HttpException): AuthError {
+  const status = exception.getStatus();
+  switch (status) {
+    case 400:
+      // A JSON parse error's message quotes the body, which may hold a password: never echo it.
+      return new AuthError('validation_failed', exception.cause ? 'Request body is malformed' : exception.message);
+    case 404:
+      return new AuthError('not_found', exception.message === 'Not Found' || /^Cannot /.test(exception.message) ? undefined : exception.message);
+    case 413:
+      return new AuthError('payload_too_large');
+    case 429:
+      return new AuthError('rate_limited');
+    case 503:
+      return new AuthError('service_unavailable');
+    default:
+      return status >= 500 ? new AuthError('internal_error') : new AuthError('validation_failed', exception.message);
+  }
+}
+
+function challengeFor(error: AuthError): string | undefined {
+  if (error.code === 'token_missing') return 'Bearer realm="api"';
+  if (BEARER_CHALLENGE_CODES.has(error.code)) {
+    return `Bearer realm="api", error="invalid_token", error_description="${error.message}"`;
+  }
+  if (error.code === 'insufficient_scope') {
+    return `Bearer realm="api", error="insufficient_scope", error_description="${error.message}"`;
+  }
+  return undefined;
+}

@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.factory.js';
+import { loadConfig } from './config/app.config.js';
+import { ConfigError } from './config/config.error.js';
+import { readEnvironment } from './config/environment.js';
+
+/** Hard stop if a graceful shutdown has not finished by then (API.md: exit within 10 s). */
+const SHUTDOWN_DEADLINE_MS = 9000;
+
+async function main(): Promise<void> {
+  const logger = new Logger('Main');
+  let config;
+  try {
+    config = loadConfig(readEnvironment());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error(`Invalid configuration: ${error.message}`);
+    process.exit(1);
+  }
+  const app = await createApp(config);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref());
+  }
+  await app.listen(config.port);
+  logger.log(`listening on ${await app.getUrl()} (Swagger UI at /docs)`);
+}
+
+void main();

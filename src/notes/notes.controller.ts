@@ -1,0 +1,45 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Scopes } from '../auth/index.js';
+import { CreateNoteDto } from './dto/create-note.dto.js';
+import { NoteDto } from './dto/note.dto.js';
+import { NotesService } from './notes.service.js';
+
+/** The example feature module: it needs nothing from auth but its decorators. */
+@ApiTags('notes')
+@ApiBearerAuth()
+@Controller('notes')
+export class NotesController {
+  constructor(private readonly notes: NotesService) {}
+
+  @Get()
+  @Scopes('notes:read')
+  @ApiOkResponse({ type: [NoteDto] })
+  list(@CurrentUser('id') userId: string): Promise<NoteDto[]> {
+    return this.notes.list(userId);
+  }
+
+  @Post()
+  @Scopes('notes:write')
+  @ApiCreatedResponse({ type: NoteDto })
+  create(@CurrentUser('id') userId: string, @Body() dto: CreateNoteDto): Promise<NoteDto> {
+    return this.notes.create(userId, dto.title, dto.body ?? '');
+  }
+
+  @Get(':id')
+  @Scopes('notes:read')
+  @ApiOkResponse({ type: NoteDto })
+  @ApiNotFoundResponse({ description: '`not_found`, also for another user’s note.' })
+  get(@CurrentUser('id') userId: string, @Param('id', new ParseUUIDPipe()) id: string): Promise<NoteDto> {
+    return this.notes.get(userId, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Scopes('notes:write')
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiNotFoundResponse({ description: '`not_found`, also for another user’s note.' })
+  async remove(@CurrentUser('id') userId: string, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.notes.remove(userId, id);
+  }
+}

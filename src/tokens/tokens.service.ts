@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, IsNull, type Repository } from 'typeorm';
+import { AUTH_MODULE_OPTIONS } from '../auth/auth.module-definition.js';
+import type { AuthModuleOptions } from '../auth/auth-module-options.interface.js';
+import { AuthError } from '../common/auth.error.js';
+import type { ClientContext } from '../common/client-context.js';
+import { SecurityEventsService } from '../security-events/security-events.service.js';
+import { RefreshToken } from './refresh-token.entity.js';
+import {
+  deriveSuccessorSecret,
+  formatRefreshToken,
+  hashesMatch,
+  hashRefreshToken,
+  newRefreshSecret,
+  parseRefreshToken,
+} from './refresh-token.format.js';
+import { RevocationService } from './revocation.service.js';
+import { Session, type SessionRevokedReason } from './session.entity.js';
+
+/** A session together with its current refresh token, as handed to the client. */
+export interface IssuedRefreshToken {
+  session: Session;
+  refreshToken: string;
+  refreshExpiresAt: Date;
+}
+
+/**
+ * Sessions and their refresh-token families: issue, rotate with reuse detection, revoke.
+ *
+ * Every write is a single statement, ordered so that a crash between two leaves a safe state;
+ * the rotation itself is one conditional UPDATE, which both SQLite and PostgreSQL apply
+ * atomically, so N concurrent refreshes of one token yield exactly one successor.
+ */
+@Injectable()
+export class TokensService {
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(RefreshToken) private readonly tokens: Repository<RefreshToken>,
+    @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions,
+    private readonly revocation: RevocationService,
+    private readonly events: SecurityEventsService,
+  ) {}
+
+  /** Starts a session (one login) and its first refresh token. */
+  async startSession(userId: string, scope: string, client: ClientContext): Promise<IssuedRefreshToken> {
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.options.sessionMaxAge * 1000);
+    const refreshExpiresAt = this.idleExpiry(now, expiresAt);
+    const session = this.sessions.create({
+      id: randomUUID(),
+      userId,
+      scope,
+      createdAt: now,
+      lastUsedAt: now,
+      idleExpiresAt: refreshExpiresAt,
+      expiresAt,
+      revokedAt: null,
+      revokedReason: null,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    });
+    await this.sessions.insert(session);
+    const refreshToken = formatRefreshToken(randomUUID(), newRefreshSecret());
+    await this.insertToken(refreshToken, session.id, null, now, refreshExpiresAt);
+    return { session, refreshToken, refreshExpiresAt };
+  }
+
+  /**
+   * Exchanges a refresh token for its successor. A rotated token presented again within the
+   * grace window gets the same successor; later, or if it is not the live token's immediate
+   * predecessor, it is theft and the whole session is revoked.
+   */
+  async rotate(presented: string, client: ClientContext): Promise<IssuedRefreshToken> {
+    const { row, secret, session } = await this.authenticate(presented);
+    if (session.revokedAt) throw new AuthError('refresh_token_revoked');
+    const now = new Date();
+    if (row.usedAt) return this.replay(row, secret, session, now, client);
+    if (row.expiresAt <= now || session.expiresAt <= now) throw new AuthError('refresh_token_expired');
+
+    // The successor is written first but is inert: nobody knows its secret until the claim
+    // below succeeds. A crash in between leaves an orphan row that no one can ever present.
+    const successorId = randomUUID();
+    const salt = newRefreshSecret();
+    const successor = formatRefreshToken(successorId, deriveSuccessorSecret(secret, salt));
+    const refreshExpiresAt = this.idleExpiry(now, session.expiresAt);
+    await this.insertToken(successor, session.id, row.id, now, refreshExpiresAt);
+    const claim = await this.tokens
+      .createQueryBuilder()
+      .update(RefreshToken)
+      .set({ usedAt: now, replacedById: successorId, successorSalt: salt })
+      .where('id = :id AND used_at IS NULL', { id: row.id })
+      .execute();
+    if (claim.affected !== 1) {
+      // Another request rotated this token first: answer with what it got.
+      await this.tokens.delete({ id: successorId });
+      const winner = await this.tokens.findOneByOrFail({ id: row.id });
+      return this.replay(winner, secret, session, now, client);
+    }
+    await this.sessions.update({ id: session.id }, { lastUsedAt: now, idleExpiresAt: refreshExpiresAt });
+    session.lastUsedAt = now;
+    session.idleExpiresAt = refreshExpiresAt;
+    return { session, refreshToken: successor, refreshExpiresAt };
+  }
+
+  /**
+   * The session a refresh token belongs to, whatever the token's state (rotated, expired), as
+   * long as it is genuine; for logout and RFC 7009 revocation. `null` when it is not ours.
+   */
+  async sessionOf(presented: string): Promise<Session | null> {
+    try {
+      return (await this.authenticate(presented)).session;
+    } catch (error) {
+      if (error instanceof AuthError && error.code === 'refresh_token_invalid') return null;
+      throw error;
+    }
+  }
+
+  /** A session by id, if it belongs to the user. */
+  async findSession(userId: string, sessionId: string): Promise<Session | null> {
+    return this.sessions.findOneBy({ id: sessionId, userId });
+  }
+
+  /** The user's sessions that can still be refreshed, most recently used first. */
+  async liveSessions(userId: string): Promise<Session[]> {
+    const now = Date.now();
+    const rows = await this.sessions.find({ where: { userId, revokedAt: IsNull() }, order: { lastUsedAt: 'DESC' } });
+    return rows.filter((session) => session.idleExpiresAt.getTime() > now && session.expiresAt.getTime() > now);
+  }
+
+  /**
+   * Revokes sessions in the database, then tells every instance through the cache. Returns the
+   * ids that were live until now.
+   */
+  async revokeSessions(sessionIds: readonly string[], reason: SessionRevokedReason): Promise<string[]> {
+    if (sessionIds.length === 0) return [];
+    const live = await this.sessions.find({ select: { id: true }, where: { id: In([...sessionIds]), revokedAt: IsNull() } });
+    const ids = live.map((session) => session.id);
+    if (ids.length > 0) {
+      await this.sessions
+        .createQueryBuilder()
+        .update(Session)
+        .set({ revokedAt: new Date(), revokedReason: reason })
+        .where('id IN (:...ids) AND revoked_at IS NULL', { ids })
+        .execute();
+    }
+    // Published even for sessions revoked earlier: the cache may have lost them.
+    await this.revocation.publish(sessionIds);
+    return ids;
+  }
+
+  /** Revokes every live session of a user, but `keepSessionId`; returns the revoked ids. */
+  async revokeUserSessions(userId: string, reason: SessionRevokedReason, keepSessionId?: string): Promise<string[]> {
+    const live = await this.sessions.find({ select: { id: true }, where: { userId, revokedAt: IsNull() } });
+    return this.revokeSessions(
+      live.map((session) => session.id).filter((id) => id !== keepSessionId),
+      reason,
+    );
+  }
+
+  private async authenticate(presented: string): Promise<{ row: RefreshToken; secret: string; session: Session }> {
+    const parsed = parseRefreshToken(presented);
+    if (!parsed) throw new AuthError('refresh_token_invalid');
+    const row = await this.tokens.findOneBy({ id: parsed.id });
+    // A wrong secret with a right id is rejected here, before anything about the session changes.
+    if (!row || !hashesMatch(row.tokenHash, hashRefreshToken(presented))) throw new AuthError('refresh_token_invalid');
+    const session = await this.sessions.findOneBy({ id: row.sessionId });
+    if (!session) throw new AuthError('refresh_token_invalid');
+    return { row, secret: parsed.secret, session };
+  }
+
+  private async replay(
+    row: RefreshToken,
+    secret: string,
+    session: Session,
+    now: Date,
+    client: ClientContext,
+  ): Promise<IssuedRefreshToken> {
+    const graceMs = this.options.refreshReuseGrace * 1000;
+    if (graceMs > 0 && row.usedAt && now.getTime() - row.usedAt.getTime() <= graceMs && row.replacedById && row.successorSalt) {
+      const successor = await this.tokens.findOneBy({ id: row.replacedById });
+      // Only the immediate predecessor of the live token gets the grace.
+      if (successor && successor.usedAt === null && successor.expiresAt > now) {
+        const refreshToken = formatRefreshToken(successor.id, deriveSuccessorSecret(secret, row.successorSalt));
+        if (hashesMatch(successor.tokenHash, hashRefreshToken(refreshToken))) {
+          return { session, refreshToken, refreshExpiresAt: successor.expiresAt };
+        }
+      }
+    }
+    await this.revokeSessions([session.id], 'refresh_token_reused');
+    await this.events.record(session.userId, 'refresh_token_reused', client, session.id);
+    throw new AuthError('refresh_token_reused');
+  }
+
+  private async insertToken(token: string, sessionId: string, parentId: string | null, now: Date, expiresAt: Date): Promise<void> {
+    await this.tokens.insert({
+      id: parseRefreshToken(token)!.id,
+      sessionId,
+      parentId,
+      tokenHash: hashRefreshToken(token),
+      createdAt: now,
+      expiresAt,
+      usedAt: null,
+      replacedById: null,
+      successorSalt: null,
+    });
+  }
+
+  private idleExpiry(now: Date, sessionExpiresAt: Date): Date {
+    return new Date(Math.min(now.getTime() + this.options.refreshTokenTtl * 1000, sessionExpiresAt.getTime()));
+  }
+}
