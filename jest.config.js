@@ -13,8 +13,12 @@ const swc = [
   },
 ];
 
+// Files that need a Redis of their own run only in `npm run test:services`.
+const servicesOnly = process.env.TEST_SERVICES === '1' ? [] : ['<rootDir>/test/redis-'];
+
 const common = {
   testEnvironment: 'node',
+  testTimeout: 30_000,
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': swc },
@@ -23,6 +27,6 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: ['/node_modules/', ...servicesOnly] },
   ],
 };

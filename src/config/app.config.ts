@@ -77,8 +77,8 @@ export function loadConfig(env: Environment): AppConfig {
   if (adminPassword !== undefined && (adminPassword.length < 8 || adminPassword.length > 128)) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be 8 to 128 characters');
   }
-  const refreshTokenTtl = read.duration('REFRESH_TOKEN_TTL', 14 * 86400, 60);
-  const sessionMaxAge = read.duration('SESSION_MAX_AGE', 30 * 86400, 60);
+  const refreshTokenTtl = read.duration('REFRESH_TOKEN_TTL', 14 * 86400, 1);
+  const sessionMaxAge = read.duration('SESSION_MAX_AGE', 30 * 86400, 1);
   if (sessionMaxAge < refreshTokenTtl) {
     throw new ConfigError('SESSION_MAX_AGE', 'must not be shorter than REFRESH_TOKEN_TTL');
   }

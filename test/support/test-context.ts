@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import pg from 'pg';
+import { createClient } from 'redis';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { createApp } from '../../src/app.factory.js';
+import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
+
+/** `npm run test:services`: PostgreSQL and Redis instead of SQLite and the in-process store. */
+export const SERVICES = process.env.TEST_SERVICES === '1';
+/** The machine's PostgreSQL, used to create one database per test file. */
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The machine's Redis; each test file gets its own key prefix. */
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** One running instance of the service. */
+export interface TestInstance {
+  app: NestExpressApplication;
+  config: AppConfig;
+  /** A supertest agent on this instance. */
+  http: () => TestAgent;
+  close(): Promise<void>;
+}
+
+/**
+ * A test file's private world: its own database (a temp SQLite file, or a fresh PostgreSQL
+ * database), its own key folder and, with services, its own Redis key prefix. Instances started
+ * from one context share all of them, like replicas of one deployment.
+ */
+export class TestContext {
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'nra-test-'));
+  readonly redisKeyPrefix = `nra-test:${randomBytes(6).toString('hex')}:`;
+  private readonly instances: TestInstance[] = [];
+  private databaseUrl?: string;
+  private databaseName?: string;
+
+  private constructor(readonly name: string) {}
+
+  /** Makes the context; with services it creates the PostgreSQL database. */
+  static async create(name: string): Promise<TestContext> {
+    const context = new TestContext(name);
+    if (SERVICES) {
+      context.databaseName = `nra_${name.replace(/\W/g, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+      await adminQuery(`CREATE DATABASE ${context.databaseName}`);
+      const url = new URL(POSTGRES_ADMIN_URL);
+      url.pathname = `/${context.databaseName}`;
+      context.databaseUrl = url.toString();
+    }
+    return context;
+  }
+
+  /** The environment an instance of this context starts with, before overrides. */
+  baseEnv(): Record<string, string> {
+    return {
+      NODE_ENV: 'test',
+      PORT: '0',
+      DATA_DIR: this.dataDir,
+      JWT_ISSUER: 'https://auth.test',
+      JWT_AUDIENCE: 'nra-test',
+      COOKIE_SECURE: 'false',
+      ...(this.databaseUrl ? { DATABASE_URL: this.databaseUrl } : {}),
+      ...(SERVICES ? { REDIS_URL: REDIS_URL, REDIS_KEY_PREFIX: this.redisKeyPrefix } : {}),
+    };
+  }
+
+  /** Starts an instance sharing this context's database, keys and Redis prefix. */
+  async start(overrides: Record<string, string | undefined> = {}): Promise<TestInstance> {
+    const env = Object.fromEntries(
+      Object.entries({ ...this.baseEnv(), ...overrides }).filter(([, value]) => value !== undefined),
+    ) as Record<string, string>;
+    const config = loadConfig(env);
+    const app = await createApp(config, process.env.TEST_LOGS === '1' ? {} : { logger: false });
+    await app.init();
+    const server = app.getHttpServer();
+    let closed = false;
+    const instance: TestInstance = {
+      app,
+      config,
+      http: () => request(server),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await app.close();
+      },
+    };
+    this.instances.push(instance);
+    return instance;
+  }
+
+  /** Closes every instance and removes the database, the folder and the Redis keys. */
+  async close(): Promise<void> {
+    await Promise.all(this.instances.map((instance) => instance.close()));
+    if (this.databaseName) await adminQuery(`DROP DATABASE IF EXISTS ${this.databaseName} WITH (FORCE)`);
+    if (SERVICES) await deleteRedisKeys(this.redisKeyPrefix);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+      if (keys.length > 0) await client.del(keys);
+    }
+  } finally {
+    await client.close();
+  }
+}
