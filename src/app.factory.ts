@@ -26,7 +26,9 @@ export async function createApp(config: AppConfig, options: { logger?: false } =
   });
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
-  app.use(helmet());
+  // No upgrade-insecure-requests: it would break Swagger UI on a plain-HTTP development server;
+  // production sits behind HTTPS with HSTS (helmet's default) anyway.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(cookieParser());
   app.disable('x-powered-by');
   if (config.corsOrigins.length > 0) {

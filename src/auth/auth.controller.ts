@@ -1,6 +1,15 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { uuidParam } from '../common/validation.pipe.js';
 import { AuthError } from '../common/auth.error.js';
@@ -15,6 +24,7 @@ import { EventsQueryDto } from './dto/events-query.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
+import { RefreshTokenTransport } from './refresh-token-transport.js';
 import {
   SecurityEventPageDto,
   SessionResponseDto,
@@ -22,12 +32,26 @@ import {
   UserResponseDto,
 } from './dto/responses.dto.js';
 
+const TRANSPORT_HEADER_DOC = {
+  name: 'X-Token-Transport',
+  required: false,
+  description: '`cookie`: the refresh token is set as an HttpOnly cookie (with a readable `csrf_token` cookie) instead of the body.',
+};
+const CSRF_HEADER_DOC = {
+  name: 'X-CSRF-Token',
+  required: false,
+  description: 'Required when the refresh token comes by cookie: the value of the `csrf_token` cookie.',
+};
+
 /** Registration, login, refresh, logout, sessions and the security log. */
 @ApiTags('auth')
 @ApiBearerAuth()
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly transport: RefreshTokenTransport,
+  ) {}
 
   @Public()
   @Post('register')
@@ -44,9 +68,15 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Log in: starts a session and returns an access and a refresh token' })
   @ApiOkResponse({ type: TokenResponseDto })
+  @ApiHeader(TRANSPORT_HEADER_DOC)
   @ApiErrors('validation_failed', 'invalid_credentials', 'rate_limited')
-  login(@Body() dto: LoginDto, @Client() client: ClientContext): Promise<TokenResponseDto> {
-    return this.auth.login(dto.email, dto.password, client);
+  async login(
+    @Body() dto: LoginDto,
+    @Client() client: ClientContext,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TokenResponseDto> {
+    return this.transport.send(request, response, await this.auth.login(dto.email, dto.password, client));
   }
 
   @Public()
@@ -55,16 +85,26 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Rotate the refresh token: the presented one is used up, a new pair is returned' })
   @ApiOkResponse({ type: TokenResponseDto })
+  @ApiCookieAuth('refresh_cookie')
+  @ApiHeader(TRANSPORT_HEADER_DOC)
+  @ApiHeader(CSRF_HEADER_DOC)
   @ApiErrors(
     'validation_failed',
     'refresh_token_invalid',
     'refresh_token_expired',
     'refresh_token_revoked',
     'refresh_token_reused',
+    'csrf_failed',
   )
-  refresh(@Body() dto: RefreshTokenDto, @Client() client: ClientContext): Promise<TokenResponseDto> {
-    if (dto.refresh_token === undefined) throw new AuthError('refresh_token_invalid', 'Refresh token is missing');
-    return this.auth.refresh(dto.refresh_token, client);
+  async refresh(
+    @Body() dto: RefreshTokenDto,
+    @Client() client: ClientContext,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TokenResponseDto> {
+    const presented = this.transport.read(request, dto.refresh_token);
+    if (!presented) throw new AuthError('refresh_token_invalid', 'Refresh token is missing');
+    return this.transport.send(request, response, await this.auth.refresh(presented.token, client), presented);
   }
 
   @Public()
@@ -74,10 +114,19 @@ export class AuthController {
     summary: 'End the current session',
     description: 'Identified by the refresh token in the body when there is one, else by the bearer access token.',
   })
-  @ApiNoContentResponse({ description: 'The session is revoked.' })
-  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'refresh_token_invalid')
-  async logout(@Body() dto: RefreshTokenDto, @Req() request: Request, @Client() client: ClientContext): Promise<void> {
-    await this.auth.logout({ refreshToken: dto.refresh_token, accessToken: bearerToken(request) }, client);
+  @ApiNoContentResponse({ description: 'The session is revoked; in cookie mode both cookies are cleared.' })
+  @ApiCookieAuth('refresh_cookie')
+  @ApiHeader(CSRF_HEADER_DOC)
+  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'refresh_token_invalid', 'csrf_failed')
+  async logout(
+    @Body() dto: RefreshTokenDto,
+    @Client() client: ClientContext,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    const presented = this.transport.read(request, dto.refresh_token);
+    if (presented?.viaCookie) this.transport.clear(response);
+    await this.auth.logout({ refreshToken: presented?.token, accessToken: bearerToken(request) }, client);
   }
 
   @Post('logout-all')

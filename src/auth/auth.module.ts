@@ -15,6 +15,9 @@ import { RolesGuard } from './guards/roles.guard.js';
 import { ScopesGuard } from './guards/scopes.guard.js';
 import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { OAuthController } from './oauth.controller.js';
+import { OAuthService } from './oauth.service.js';
+import { RefreshTokenTransport } from './refresh-token-transport.js';
 
 /**
  * Authentication for the whole app: register it once with `AuthModule.forRoot(options)` (or
@@ -24,11 +27,13 @@ import { JwtStrategy } from './jwt.strategy.js';
  */
 @Module({
   imports: [PassportModule, JwtModule.register({}), UsersModule, TokensModule, SecurityEventsModule],
-  controllers: [AuthController, AdminController, JwksController],
+  controllers: [AuthController, AdminController, JwksController, OAuthController],
   providers: [
     AccessTokenService,
     AuthService,
     JwtStrategy,
+    RefreshTokenTransport,
+    OAuthService,
     // Global guards run in this order: authenticate, then roles, then scopes.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -45,16 +45,23 @@ export class AuthService {
     return this.tokenResponse(user, issued);
   }
 
-  /** Rotates a refresh token and answers a new token pair. */
-  async refresh(refreshToken: string, client: ClientContext): Promise<TokenResponseDto> {
+  /**
+   * Rotates a refresh token and answers a new token pair. `scope` may narrow the access token's
+   * scope to a subset of the session's (RFC 6749 §6); the refresh token keeps the session's.
+   */
+  async refresh(refreshToken: string, client: ClientContext, scope?: string[]): Promise<TokenResponseDto> {
     const issued = await this.tokens.rotate(refreshToken, client);
     const user = await this.users.findById(issued.session.userId);
     if (!user) throw new AuthError('refresh_token_invalid');
-    return this.tokenResponse(user, issued);
+    return this.tokenResponse(user, issued, scope);
   }
 
   /** Ends the session of a refresh token (any genuine one of the family) or of an access token. */
-  async logout(credential: { refreshToken?: string; accessToken?: string }, client: ClientContext): Promise<void> {
+  async logout(
+    credential: { refreshToken?: string; accessToken?: string },
+    client: ClientContext,
+    reason: 'logout' | 'oauth_revoked' = 'logout',
+  ): Promise<void> {
     let userId: string;
     let sessionId: string;
     if (credential.refreshToken !== undefined) {
@@ -66,7 +73,7 @@ export class AuthService {
     } else {
       throw new AuthError('token_missing');
     }
-    const revoked = await this.tokens.revokeSessions([sessionId], 'logout');
+    const revoked = await this.tokens.revokeSessions([sessionId], reason);
     if (revoked.length > 0) await this.events.record(userId, 'logout', client, sessionId);
   }
 
@@ -135,8 +142,8 @@ export class AuthService {
     return user;
   }
 
-  private tokenResponse(user: User, issued: IssuedRefreshToken): TokenResponseDto {
-    const access = this.accessTokens.sign(user, issued.session);
+  private tokenResponse(user: User, issued: IssuedRefreshToken, scope?: string[]): TokenResponseDto {
+    const access = this.accessTokens.sign(user, { id: issued.session.id, scope: scope ? scope.join(' ') : issued.session.scope });
     return {
       access_token: access.token,
       token_type: 'Bearer',

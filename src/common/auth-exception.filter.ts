@@ -2,12 +2,14 @@ import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter 
 import type { Request, Response } from 'express';
 import { AuthError } from './auth.error.js';
 import { isDatabaseUnavailable } from './database-errors.js';
+import { OAuthError, oauthErrorFor } from './oauth.error.js';
 
 const BEARER_CHALLENGE_CODES = new Set(['token_invalid', 'token_expired', 'token_revoked']);
 
 /**
  * Turns every error into the contract's JSON (`{statusCode, code, message, details?}`) and adds
- * the RFC 6750 `WWW-Authenticate` challenge. The only place errors are formatted.
+ * the RFC 6750 `WWW-Authenticate` challenge; on `/oauth/*` answers RFC 6749 §5.2
+ * `{error, error_description}` instead. The only place errors are formatted.
  */
 @Catch()
 export class AuthExceptionFilter implements ExceptionFilter {
@@ -17,8 +19,12 @@ export class AuthExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
-    const error = this.toAuthError(exception, request);
     if (response.headersSent) return;
+    if (request.path.startsWith('/oauth/')) {
+      this.sendOAuth(exception, request, response);
+      return;
+    }
+    const error = this.toAuthError(exception, request);
     const challenge = challengeFor(error);
     if (challenge) response.setHeader('WWW-Authenticate', challenge);
     if (error.retryAfter !== undefined) response.setHeader('Retry-After', String(error.retryAfter));
@@ -28,6 +34,22 @@ export class AuthExceptionFilter implements ExceptionFilter {
       message: error.message,
       ...(error.details ? { details: error.details } : {}),
     });
+  }
+
+  private sendOAuth(exception: unknown, request: Request, response: Response): void {
+    const error =
+      exception instanceof OAuthError
+        ? exception
+        : (() => {
+            const known = this.toAuthError(exception, request);
+            return oauthErrorFor(known.code, known.message);
+          })();
+    if (error.error === 'invalid_client') response.setHeader('WWW-Authenticate', 'Basic realm="oauth"');
+    const retryAfter = exception instanceof AuthError ? exception.retryAfter : undefined;
+    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
+    response.setHeader('Cache-Control', 'no-store');
+    response.setHeader('Pragma', 'no-cache');
+    response.status(error.status).json({ error: error.error, error_description: error.description });
   }
 
   private toAuthError(exception: unknown, request: Request): AuthError {

@@ -117,6 +117,24 @@ export class TokensService {
     }
   }
 
+  /**
+   * A refresh token's state for RFC 7662 introspection: `null` unless it is genuine, unrotated,
+   * unexpired and its session live.
+   */
+  async inspect(presented: string): Promise<{ session: Session; issuedAt: Date; expiresAt: Date } | null> {
+    let found: Awaited<ReturnType<TokensService['authenticate']>>;
+    try {
+      found = await this.authenticate(presented);
+    } catch (error) {
+      if (error instanceof AuthError) return null;
+      throw error;
+    }
+    const { row, session } = found;
+    const now = new Date();
+    if (row.usedAt || session.revokedAt || row.expiresAt <= now || session.expiresAt <= now) return null;
+    return { session, issuedAt: row.createdAt, expiresAt: row.expiresAt };
+  }
+
   /** A session by id, if it belongs to the user. */
   async findSession(userId: string, sessionId: string): Promise<Session | null> {
     return this.sessions.findOneBy({ id: sessionId, userId });
