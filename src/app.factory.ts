@@ -32,12 +32,18 @@ export async function createApp(config: AppConfig, options: { logger?: false } =
   app.use(cookieParser());
   app.disable('x-powered-by');
   if (config.corsOrigins.length > 0) {
-    app.enableCors({ origin: config.corsOrigins, credentials: true, allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Token-Transport'] });
+    app.enableCors({
+      origin: config.corsOrigins,
+      credentials: true,
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Token-Transport'],
+    });
   }
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AuthExceptionFilter());
   app.enableShutdownHooks();
   setupSwagger(app);
-  new Logger('App').log(`database: ${config.database.type}; revocation store: ${config.redis ? 'redis' : 'in-process'}`);
+  new Logger('App').log(
+    `database: ${config.database.type}; revocation store: ${config.redis ? 'redis' : 'in-process'}`,
+  );
   return app;
 }

@@ -19,9 +19,26 @@ export function setupSwagger(app: INestApplication): void {
       ].join('\n'),
     )
     .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `access_token` of a login or refresh' })
-    .addCookieAuth('refresh_token', { type: 'apiKey', in: 'cookie', name: 'refresh_token', description: 'Browser mode: set by login/refresh with `X-Token-Transport: cookie`' }, 'refresh_cookie')
-    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'An `id:secret` of OAUTH_INTROSPECTION_CLIENTS' }, 'introspection_client')
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'The `access_token` of a login or refresh',
+    })
+    .addCookieAuth(
+      'refresh_token',
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'refresh_token',
+        description: 'Browser mode: set by login/refresh with `X-Token-Transport: cookie`',
+      },
+      'refresh_cookie',
+    )
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'An `id:secret` of OAUTH_INTROSPECTION_CLIENTS' },
+      'introspection_client',
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { swaggerOptions: { persistAuthorization: true } });

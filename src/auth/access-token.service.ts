@@ -42,7 +42,10 @@ export class AccessTokenService {
   }
 
   /** Signs an access token for a user's session; `expiresIn` is in seconds. */
-  sign(user: { id: string; roles: string[] }, session: { id: string; scope: string }): { token: string; expiresIn: number } {
+  sign(
+    user: { id: string; roles: string[] },
+    session: { id: string; scope: string },
+  ): { token: string; expiresIn: number } {
     const { keys, accessTokenTtl, issuer, audience } = this.options;
     const token = this.jwt.sign(
       { sid: session.id, roles: user.roles, scope: session.scope },

@@ -18,7 +18,15 @@ export class AdminController {
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke every session of a user (role 'admin')" })
   @ApiNoContentResponse({ description: 'Every session of the user is revoked.' })
-  @ApiErrors('validation_failed', 'token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'insufficient_role', 'not_found')
+  @ApiErrors(
+    'validation_failed',
+    'token_missing',
+    'token_invalid',
+    'token_expired',
+    'token_revoked',
+    'insufficient_role',
+    'not_found',
+  )
   async revokeSessions(@Param('id', uuidParam('id')) id: string, @Client() client: ClientContext): Promise<void> {
     await this.auth.adminRevokeSessions(id, client);
   }

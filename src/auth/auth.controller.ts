@@ -25,17 +25,13 @@ import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 import { RefreshTokenTransport } from './refresh-token-transport.js';
-import {
-  SecurityEventPageDto,
-  SessionResponseDto,
-  TokenResponseDto,
-  UserResponseDto,
-} from './dto/responses.dto.js';
+import { SecurityEventPageDto, SessionResponseDto, TokenResponseDto, UserResponseDto } from './dto/responses.dto.js';
 
 const TRANSPORT_HEADER_DOC = {
   name: 'X-Token-Transport',
   required: false,
-  description: '`cookie`: the refresh token is set as an HttpOnly cookie (with a readable `csrf_token` cookie) instead of the body.',
+  description:
+    '`cookie`: the refresh token is set as an HttpOnly cookie (with a readable `csrf_token` cookie) instead of the body.',
 };
 const CSRF_HEADER_DOC = {
   name: 'X-CSRF-Token',

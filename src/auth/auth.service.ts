@@ -27,7 +27,12 @@ export class AuthService {
   }
 
   /** Creates an account. */
-  async register(email: string, password: string, name: string | null, client: ClientContext): Promise<UserResponseDto> {
+  async register(
+    email: string,
+    password: string,
+    name: string | null,
+    client: ClientContext,
+  ): Promise<UserResponseDto> {
     const user = await this.users.register(email, password, name);
     await this.events.record(user.id, 'register', client);
     return toUserResponse(user);
@@ -92,7 +97,12 @@ export class AuthService {
   }
 
   /** Changes the password and ends every other session of the caller. */
-  async changePassword(caller: AuthUser, currentPassword: string, newPassword: string, client: ClientContext): Promise<void> {
+  async changePassword(
+    caller: AuthUser,
+    currentPassword: string,
+    newPassword: string,
+    client: ClientContext,
+  ): Promise<void> {
     const user = await this.requireUser(caller.id);
     if (!(await this.users.verifyPassword(user, currentPassword))) {
       throw new AuthError('validation_failed', 'Current password is incorrect', [
@@ -143,7 +153,10 @@ export class AuthService {
   }
 
   private tokenResponse(user: User, issued: IssuedRefreshToken, scope?: string[]): TokenResponseDto {
-    const access = this.accessTokens.sign(user, { id: issued.session.id, scope: scope ? scope.join(' ') : issued.session.scope });
+    const access = this.accessTokens.sign(user, {
+      id: issued.session.id,
+      scope: scope ? scope.join(' ') : issued.session.scope,
+    });
     return {
       access_token: access.token,
       token_type: 'Bearer',

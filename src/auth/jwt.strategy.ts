@@ -13,7 +13,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(private readonly accessTokens: AccessTokenService) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKeyProvider: (_request: unknown, rawJwt: string, done: (error: unknown, key?: string | Buffer) => void) => {
+      secretOrKeyProvider: (
+        _request: unknown,
+        rawJwt: string,
+        done: (error: unknown, key?: string | Buffer) => void,
+      ) => {
         try {
           // jsonwebtoken takes a KeyObject as is; the typings only know strings and buffers.
           done(null, accessTokens.keyFor(rawJwt) as unknown as Buffer);

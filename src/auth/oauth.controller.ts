@@ -60,13 +60,20 @@ export class OAuthController {
   @formBody(
     {
       grant_type: { type: 'string', enum: ['refresh_token'], example: 'refresh_token' },
-      refresh_token: { type: 'string', example: '0b6f1f7e-3c1a-4d5e-9f00-4b7c2a1e9d10.q7Yh0mXo2mQ8d3vK9sTq4kQ0c6x1Yy1z3r2n5b8a7c0' },
+      refresh_token: {
+        type: 'string',
+        example: '0b6f1f7e-3c1a-4d5e-9f00-4b7c2a1e9d10.q7Yh0mXo2mQ8d3vK9sTq4kQ0c6x1Yy1z3r2n5b8a7c0',
+      },
       scope: { type: 'string', description: 'Optional: a subset of the session scope', example: 'notes:read' },
     },
     ['grant_type', 'refresh_token'],
   )
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiResponse({ status: 400, description: '`invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`', ...OAUTH_ERROR })
+  @ApiResponse({
+    status: 400,
+    description: '`invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`',
+    ...OAUTH_ERROR,
+  })
   token(@Body() body: OAuthParameters, @Client() client: ClientContext): Promise<TokenResponseDto> {
     return this.oauth.token(body ?? {}, client);
   }
@@ -105,7 +112,15 @@ export class OAuthController {
     description: '`{active: false}` for anything not live, else `active, sub, sid, exp, iat, scope, token_type`',
     schema: {
       type: 'object',
-      example: { active: true, token_type: 'access_token', sub: '6f1d…', sid: '5d0c…', scope: 'notes:read', iat: 1795594017, exp: 1795594917 },
+      example: {
+        active: true,
+        token_type: 'access_token',
+        sub: '6f1d…',
+        sid: '5d0c…',
+        scope: 'notes:read',
+        iat: 1795594017,
+        exp: 1795594917,
+      },
     },
   })
   @ApiResponse({ status: 401, description: '`invalid_client`', ...OAUTH_ERROR })

@@ -44,7 +44,10 @@ export class OAuthService {
     private readonly tokens: TokensService,
     private readonly accessTokens: AccessTokenService,
   ) {
-    this.clients = (options.introspectionClients ?? []).map((client) => ({ id: client.id, secretHash: sha256(client.secret) }));
+    this.clients = (options.introspectionClients ?? []).map((client) => ({
+      id: client.id,
+      secretHash: sha256(client.secret),
+    }));
   }
 
   /** `POST /oauth/token`: only `grant_type=refresh_token`, public clients. */
@@ -129,7 +132,8 @@ export class OAuthService {
     const secret = colon > 0 ? sha256(formDecode(decoded.slice(colon + 1)) ?? '') : sha256('');
     // Every configured secret is compared, so the time does not tell which client ids exist.
     let matched = false;
-    for (const client of this.clients) matched = timingSafeEqual(client.secretHash, secret) && client.id === id ? true : matched;
+    for (const client of this.clients)
+      matched = timingSafeEqual(client.secretHash, secret) && client.id === id ? true : matched;
     if (!matched) throw new OAuthError('invalid_client', 'Client authentication failed');
   }
 }

@@ -51,11 +51,24 @@ export class RefreshTokenTransport {
   }
 
   /** In browser mode moves the refresh token from the body into the cookies; else leaves the body as is. */
-  send(request: Request, response: Response, body: TokenResponseDto, presented?: PresentedRefreshToken): TokenResponseDto {
+  send(
+    request: Request,
+    response: Response,
+    body: TokenResponseDto,
+    presented?: PresentedRefreshToken,
+  ): TokenResponseDto {
     if (!this.wantsCookie(request, presented) || body.refresh_token === undefined) return body;
     const maxAge = body.refresh_expires_in * 1000;
-    response.cookie(REFRESH_COOKIE, body.refresh_token, { ...this.cookieOptions(REFRESH_COOKIE_PATH), httpOnly: true, maxAge });
-    response.cookie(CSRF_COOKIE, randomBytes(32).toString('base64url'), { ...this.cookieOptions('/'), httpOnly: false, maxAge });
+    response.cookie(REFRESH_COOKIE, body.refresh_token, {
+      ...this.cookieOptions(REFRESH_COOKIE_PATH),
+      httpOnly: true,
+      maxAge,
+    });
+    response.cookie(CSRF_COOKIE, randomBytes(32).toString('base64url'), {
+      ...this.cookieOptions('/'),
+      httpOnly: false,
+      maxAge,
+    });
     const { refresh_token: _moved, ...rest } = body;
     return rest;
   }

@@ -10,7 +10,8 @@ import { ErrorResponseDto } from './error-response.dto.js';
  */
 export function ApiErrors(...codes: AuthErrorCode[]): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, AuthErrorCode[]>();
-  for (const code of codes) byStatus.set(AUTH_ERROR_STATUS[code], [...(byStatus.get(AUTH_ERROR_STATUS[code]) ?? []), code]);
+  for (const code of codes)
+    byStatus.set(AUTH_ERROR_STATUS[code], [...(byStatus.get(AUTH_ERROR_STATUS[code]) ?? []), code]);
   return applyDecorators(
     ...[...byStatus].map(([status, group]) =>
       ApiResponse({
@@ -18,7 +19,10 @@ export function ApiErrors(...codes: AuthErrorCode[]): MethodDecorator & ClassDec
         description: group.map((code) => `\`${code}\``).join(', '),
         type: ErrorResponseDto,
         examples: Object.fromEntries(
-          group.map((code) => [code, { summary: code, value: { statusCode: status, code, message: AUTH_ERROR_MESSAGE[code] } }]),
+          group.map((code) => [
+            code,
+            { summary: code, value: { statusCode: status, code, message: AUTH_ERROR_MESSAGE[code] } },
+          ]),
         ),
       }),
     ),

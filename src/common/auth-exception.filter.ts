@@ -58,7 +58,9 @@ export class AuthExceptionFilter implements ExceptionFilter {
     const status = (exception as { status?: number; statusCode?: number } | null)?.status;
     if (status === 413) return new AuthError('payload_too_large');
     if (isDatabaseUnavailable(exception)) {
-      this.logger.error(`database unavailable during ${request.method} ${request.path}: ${(exception as Error).message}`);
+      this.logger.error(
+        `database unavailable during ${request.method} ${request.path}: ${(exception as Error).message}`,
+      );
       return new AuthError('service_unavailable', 'The database cannot be reached; nothing was changed. Retry later.');
     }
     // Only the stack and the route: a request's body or headers may hold a password or token.
@@ -74,7 +76,10 @@ function fromHttpException(exception: HttpException): AuthError {
       // A JSON parse error's message quotes the body, which may hold a password: never echo it.
       return new AuthError('validation_failed', exception.cause ? 'Request body is malformed' : exception.message);
     case 404:
-      return new AuthError('not_found', exception.message === 'Not Found' || /^Cannot /.test(exception.message) ? undefined : exception.message);
+      return new AuthError(
+        'not_found',
+        exception.message === 'Not Found' || /^Cannot /.test(exception.message) ? undefined : exception.message,
+      );
     case 413:
       return new AuthError('payload_too_large');
     case 429:

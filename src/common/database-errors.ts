@@ -6,7 +6,9 @@
 export function isUniqueViolation(error: unknown): boolean {
   const { code, driverError } = error as { code?: string; driverError?: { code?: string } };
   const driverCode = driverError?.code ?? code;
-  return driverCode === '23505' || driverCode === 'SQLITE_CONSTRAINT_UNIQUE' || driverCode === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    driverCode === '23505' || driverCode === 'SQLITE_CONSTRAINT_UNIQUE' || driverCode === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }
 
 const UNAVAILABLE_CODES = new Set([

@@ -31,6 +31,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
  */
 export function uuidParam(field: string): ParseUUIDPipe {
   return new ParseUUIDPipe({
-    exceptionFactory: () => new AuthError('validation_failed', undefined, [{ field, messages: [`${field} must be a UUID`] }]),
+    exceptionFactory: () =>
+      new AuthError('validation_failed', undefined, [{ field, messages: [`${field} must be a UUID`] }]),
   });
 }

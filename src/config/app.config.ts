@@ -86,7 +86,9 @@ export function loadConfig(env: Environment): AppConfig {
     production,
     port,
     dataDir,
-    database: databaseUrl ? { type: 'postgres', url: databaseUrl } : { type: 'sqlite', path: resolve(dataDir, 'auth.sqlite') },
+    database: databaseUrl
+      ? { type: 'postgres', url: databaseUrl }
+      : { type: 'sqlite', path: resolve(dataDir, 'auth.sqlite') },
     redis: redisUrl ? { url: redisUrl, keyPrefix: read.string('REDIS_KEY_PREFIX') ?? 'nra:' } : null,
     jwt: {
       keys: loadKeyRing({
@@ -160,7 +162,10 @@ function reader(env: Environment) {
       if (raw === undefined) return fallback;
       const value = parseDuration(raw);
       if (value === undefined || value < min) {
-        throw new ConfigError(name, `must be a duration of at least ${min}s: whole seconds or with s/m/h/d/w, got "${raw}"`);
+        throw new ConfigError(
+          name,
+          `must be a duration of at least ${min}s: whole seconds or with s/m/h/d/w, got "${raw}"`,
+        );
       }
       return value;
     },

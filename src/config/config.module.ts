@@ -16,7 +16,12 @@ export class AppConfigModule {
       global: true,
       imports: [
         // Validation already happened in loadConfig; ConfigService only serves the typed result.
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, ignoreEnvVars: true, load: [() => ({ app: config })] }),
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          ignoreEnvVars: true,
+          load: [() => ({ app: config })],
+        }),
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG, ConfigModule],

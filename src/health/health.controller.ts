@@ -22,10 +22,17 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: '`{status: "error", error: {database: {status: "down"}}}`' })
   async check(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
     const [database, redis] = await Promise.all([
-      this.health.check([() => this.database.pingCheck('database', { timeout: 1500 })]).catch((error: { getResponse?: () => unknown }) => {
-        response.status(HttpStatus.SERVICE_UNAVAILABLE);
-        return (error.getResponse?.() ?? { status: 'error', info: {}, error: { database: { status: 'down' } }, details: {} }) as HealthCheckResult;
-      }),
+      this.health
+        .check([() => this.database.pingCheck('database', { timeout: 1500 })])
+        .catch((error: { getResponse?: () => unknown }) => {
+          response.status(HttpStatus.SERVICE_UNAVAILABLE);
+          return (error.getResponse?.() ?? {
+            status: 'error',
+            info: {},
+            error: { database: { status: 'down' } },
+            details: {},
+          }) as HealthCheckResult;
+        }),
       this.redis.status(),
     ]);
     if (!redis) return database;

@@ -17,7 +17,10 @@ export class NotesService {
 
   /** Every note of every user (admin). */
   async listAll(): Promise<Array<NoteDto & { userId: string }>> {
-    return (await this.notes.find({ order: { createdAt: 'DESC' } })).map((note) => ({ ...toDto(note), userId: note.userId }));
+    return (await this.notes.find({ order: { createdAt: 'DESC' } })).map((note) => ({
+      ...toDto(note),
+      userId: note.userId,
+    }));
   }
 
   /** Creates a note for the user. */

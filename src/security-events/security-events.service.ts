@@ -24,8 +24,20 @@ export class SecurityEventsService {
   constructor(@InjectRepository(SecurityEvent) private readonly events: Repository<SecurityEvent>) {}
 
   /** Appends an event to a user's log. */
-  async record(userId: string, type: SecurityEventType, client: ClientContext, sessionId: string | null = null): Promise<void> {
-    await this.events.insert({ userId, type, sessionId, ip: client.ip, userAgent: client.userAgent, createdAt: new Date() });
+  async record(
+    userId: string,
+    type: SecurityEventType,
+    client: ClientContext,
+    sessionId: string | null = null,
+  ): Promise<void> {
+    await this.events.insert({
+      userId,
+      type,
+      sessionId,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      createdAt: new Date(),
+    });
   }
 
   /** A page of the user's log, newest first; `cursor` is the previous page's `nextCursor`. */

@@ -153,7 +153,10 @@ export class TokensService {
    */
   async revokeSessions(sessionIds: readonly string[], reason: SessionRevokedReason): Promise<string[]> {
     if (sessionIds.length === 0) return [];
-    const live = await this.sessions.find({ select: { id: true }, where: { id: In([...sessionIds]), revokedAt: IsNull() } });
+    const live = await this.sessions.find({
+      select: { id: true },
+      where: { id: In([...sessionIds]), revokedAt: IsNull() },
+    });
     const ids = live.map((session) => session.id);
     if (ids.length > 0) {
       await this.sessions
@@ -196,7 +199,13 @@ export class TokensService {
     client: ClientContext,
   ): Promise<IssuedRefreshToken> {
     const graceMs = this.options.refreshReuseGrace * 1000;
-    if (graceMs > 0 && row.usedAt && now.getTime() - row.usedAt.getTime() <= graceMs && row.replacedById && row.successorSalt) {
+    if (
+      graceMs > 0 &&
+      row.usedAt &&
+      now.getTime() - row.usedAt.getTime() <= graceMs &&
+      row.replacedById &&
+      row.successorSalt
+    ) {
       const successor = await this.tokens.findOneBy({ id: row.replacedById });
       // Only the immediate predecessor of the live token gets the grace.
       if (successor && successor.usedAt === null && successor.expiresAt > now) {
@@ -211,7 +220,13 @@ export class TokensService {
     throw new AuthError('refresh_token_reused');
   }
 
-  private async insertToken(token: string, sessionId: string, parentId: string | null, now: Date, expiresAt: Date): Promise<void> {
+  private async insertToken(
+    token: string,
+    sessionId: string,
+    parentId: string | null,
+    now: Date,
+    expiresAt: Date,
+  ): Promise<void> {
     await this.tokens.insert({
       id: parseRefreshToken(token)!.id,
       sessionId,

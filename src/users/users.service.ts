@@ -19,7 +19,12 @@ export class UsersService {
   ) {}
 
   /** Creates an account; `email_taken` when the email exists. Emails are trimmed and lower-cased. */
-  async register(email: string, password: string, name: string | null, roles: string[] = [DEFAULT_ROLE]): Promise<User> {
+  async register(
+    email: string,
+    password: string,
+    name: string | null,
+    roles: string[] = [DEFAULT_ROLE],
+  ): Promise<User> {
     const now = new Date();
     const user = this.users.create({
       id: randomUUID(),
@@ -59,7 +64,10 @@ export class UsersService {
 
   /** Stores a new password hash. */
   async setPassword(userId: string, password: string): Promise<void> {
-    await this.users.update({ id: userId }, { passwordHash: await this.hasher.hash(password), passwordChangedAt: new Date() });
+    await this.users.update(
+      { id: userId },
+      { passwordHash: await this.hasher.hash(password), passwordChangedAt: new Date() },
+    );
   }
 
   /** Makes sure the account exists and has the `admin` role; never changes an existing password. */

@@ -44,7 +44,10 @@ export class UserResponseDto {
 
 /** A live session of the caller. */
 export class SessionResponseDto {
-  @ApiProperty({ example: '5d0c3c1e-7c0e-4a53-9b55-0c2a3e4f5a6b', description: "The login's `session_id` and its tokens' `sid`." })
+  @ApiProperty({
+    example: '5d0c3c1e-7c0e-4a53-9b55-0c2a3e4f5a6b',
+    description: "The login's `session_id` and its tokens' `sid`.",
+  })
   id!: string;
 
   @ApiProperty({ example: '2026-11-25T08:00:00.000Z' })
@@ -76,7 +79,17 @@ export class SecurityEventDto {
 
   @ApiProperty({
     example: 'login',
-    enum: ['register', 'login', 'login_failed', 'refresh_token_reused', 'logout', 'logout_all', 'session_revoked', 'password_changed', 'admin_revoked'],
+    enum: [
+      'register',
+      'login',
+      'login_failed',
+      'refresh_token_reused',
+      'logout',
+      'logout_all',
+      'session_revoked',
+      'password_changed',
+      'admin_revoked',
+    ],
   })
   type!: string;
 

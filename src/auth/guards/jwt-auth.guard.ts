@@ -30,6 +30,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   /** Whether the route is open; handler metadata wins over the controller's. */
   protected isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
+    return (
+      this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true
+    );
   }
 }

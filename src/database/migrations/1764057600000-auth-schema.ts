@@ -1,4 +1,11 @@
-import { Table, TableForeignKey, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import {
+  Table,
+  TableForeignKey,
+  TableIndex,
+  type MigrationInterface,
+  type QueryRunner,
+  type TableColumnOptions,
+} from 'typeorm';
 
 /** Column types that differ between PostgreSQL and SQLite, picked from the running driver. */
 export function columnTypes(queryRunner: QueryRunner): { timestamp: string } {
@@ -11,8 +18,17 @@ export class AuthSchema1764057600000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const { timestamp } = columnTypes(queryRunner);
-    const id = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '36', isNullable: nullable });
-    const time = (name: string, nullable = false): TableColumnOptions => ({ name, type: timestamp, isNullable: nullable });
+    const id = (name: string, nullable = false): TableColumnOptions => ({
+      name,
+      type: 'varchar',
+      length: '36',
+      isNullable: nullable,
+    });
+    const time = (name: string, nullable = false): TableColumnOptions => ({
+      name,
+      type: timestamp,
+      isNullable: nullable,
+    });
     const text = (name: string, length: number, nullable = true): TableColumnOptions => ({
       name,
       type: 'varchar',
@@ -53,7 +69,12 @@ export class AuthSchema1764057600000 implements MigrationInterface {
         ],
         indices: [new TableIndex({ columnNames: ['user_id'] })],
         foreignKeys: [
-          new TableForeignKey({ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+          new TableForeignKey({
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
         ],
       }),
     );
@@ -98,7 +119,12 @@ export class AuthSchema1764057600000 implements MigrationInterface {
         ],
         indices: [new TableIndex({ columnNames: ['user_id', 'id'] })],
         foreignKeys: [
-          new TableForeignKey({ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+          new TableForeignKey({
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
         ],
       }),
     );
