@@ -31,6 +31,8 @@ export async function createApp(config: AppConfig, options: { logger?: false } =
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(cookieParser());
   app.disable('x-powered-by');
+  // The client IP feeds the per-IP login limit and the security log: only trusted proxies may set it.
+  app.set('trust proxy', config.trustProxy);
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins,

@@ -15,6 +15,8 @@ import { RolesGuard } from './guards/roles.guard.js';
 import { ScopesGuard } from './guards/scopes.guard.js';
 import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { loginAttemptStoreProvider } from './login-attempts.providers.js';
+import { LoginLimiter } from './login-limiter.service.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
 import { RefreshTokenTransport } from './refresh-token-transport.js';
@@ -34,6 +36,8 @@ import { RefreshTokenTransport } from './refresh-token-transport.js';
     JwtStrategy,
     RefreshTokenTransport,
     OAuthService,
+    loginAttemptStoreProvider,
+    LoginLimiter,
     // Global guards run in this order: authenticate, then roles, then scopes.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -10,6 +10,7 @@ import type { AuthModuleOptions } from './auth-module-options.interface.js';
 import type { AuthUser } from './auth-user.interface.js';
 import { AUTH_MODULE_OPTIONS } from './auth.module-definition.js';
 import type { SessionResponseDto, TokenResponseDto, UserResponseDto } from './dto/responses.dto.js';
+import { LoginLimiter } from './login-limiter.service.js';
 
 /** The account and session operations behind `/auth/*` and `/admin/*`. */
 @Injectable()
@@ -22,6 +23,7 @@ export class AuthService {
     private readonly tokens: TokensService,
     private readonly accessTokens: AccessTokenService,
     private readonly events: SecurityEventsService,
+    private readonly limiter: LoginLimiter,
   ) {
     this.scope = (options.defaultScopes ?? []).join(' ');
   }
@@ -40,8 +42,11 @@ export class AuthService {
 
   /** Checks credentials and starts a session; the same answer for an unknown email and a wrong password. */
   async login(email: string, password: string, client: ClientContext): Promise<TokenResponseDto> {
+    await this.limiter.check(email, client.ip);
     const user = await this.users.findByEmail(email);
     if (!(await this.users.verifyPassword(user, password)) || !user) {
+      // Unknown emails count too: the answers must not tell which accounts exist.
+      await this.limiter.recordFailure(email, client.ip);
       if (user) await this.events.record(user.id, 'login_failed', client);
       throw new AuthError('invalid_credentials');
     }

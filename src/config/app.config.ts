@@ -37,6 +37,8 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Scopes every access token is granted. */
   defaultScopes: string[];
+  /** Express `trust proxy`: which proxies' `X-Forwarded-For` gives the client IP; `false` trusts none. */
+  trustProxy: boolean | number | string;
 }
 
 /** The environment as read: variable name to raw value. */
@@ -122,7 +124,15 @@ export function loadConfig(env: Environment): AppConfig {
       .map((origin) => origin.trim())
       .filter(Boolean),
     defaultScopes: (read.string('DEFAULT_SCOPES') ?? 'notes:read notes:write').split(/\s+/).filter(Boolean),
+    trustProxy: parseTrustProxy(read.string('TRUST_PROXY')),
   };
+}
+
+/** `true`/`false`, a hop count, or Express's list of addresses, subnets and names (`loopback`, …). */
+function parseTrustProxy(text: string | undefined): boolean | number | string {
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  return /^\d+$/.test(text) ? Number(text) : text;
 }
 
 function parseClients(text: string | undefined, production: boolean): IntrospectionClient[] {
