@@ -22,7 +22,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info: unknown): TUser {
-    if (error) throw error instanceof AuthError ? error : verificationError(error);
+    // `error` comes from validate() (revoked session, database down): pass it on unchanged;
+    // verification failures arrive as `info`.
+    if (error) throw error;
     if (user) return user;
     if (info instanceof Error && info.message === 'No auth token') throw new AuthError('token_missing');
     throw verificationError(info);
