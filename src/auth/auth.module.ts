@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { SecurityEventsModule } from '../security-events/security-events.module.js';
 import { TokensModule } from '../tokens/tokens.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -28,7 +27,7 @@ import { RefreshTokenTransport } from './refresh-token-transport.js';
  * @example imports: [TypeOrmModule.forRoot({ ..., entities: AUTH_ENTITIES, migrations: AUTH_MIGRATIONS }), AuthModule.forRoot(options)]
  */
 @Module({
-  imports: [PassportModule, JwtModule.register({}), UsersModule, TokensModule, SecurityEventsModule],
+  imports: [JwtModule.register({}), UsersModule, TokensModule, SecurityEventsModule],
   controllers: [AuthController, AdminController, JwksController, OAuthController],
   providers: [
     AccessTokenService,
