@@ -11,8 +11,10 @@ export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
 /** How long start-up waits for Redis before serving without it (it keeps reconnecting). */
 const CONNECT_WAIT_MS = 2000;
-/** Commands that take longer are failed, so a hung Redis cannot stall requests. */
-const SOCKET_TIMEOUT_MS = 1000;
+/** A command that takes longer fails, so a hung Redis cannot stall a request. */
+export const REDIS_COMMAND_TIMEOUT_MS = 500;
+/** Keeps an idle connection checked, so a dead peer is noticed without waiting for a request. */
+const PING_INTERVAL_MS = 5000;
 
 /**
  * Connects to Redis. Commands never queue while Redis is down (`disableOfflineQueue`): they fail
@@ -25,9 +27,9 @@ export async function connectRedis(url: string) {
   const client = createClient({
     url,
     disableOfflineQueue: true,
+    pingInterval: PING_INTERVAL_MS,
     socket: {
       connectTimeout: CONNECT_WAIT_MS,
-      socketTimeout: SOCKET_TIMEOUT_MS,
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2000),
     },
   });
