@@ -42,14 +42,22 @@ export class AuthService {
 
   /** Checks credentials and starts a session; the same answer for an unknown email and a wrong password. */
   async login(email: string, password: string, client: ClientContext): Promise<TokenResponseDto> {
-    await this.limiter.check(email, client.ip);
-    const user = await this.users.findByEmail(email);
-    if (!(await this.users.verifyPassword(user, password)) || !user) {
-      // Unknown emails count too: the answers must not tell which accounts exist.
-      await this.limiter.recordFailure(email, client.ip);
+    // Unknown emails are limited too: the answers must not tell which accounts exist.
+    const attempt = await this.limiter.begin(email, client.ip);
+    let user: User | null;
+    let valid: boolean;
+    try {
+      user = await this.users.findByEmail(email);
+      valid = await this.users.verifyPassword(user, password);
+    } catch (error) {
+      await attempt.release(); // not a failed guess: the database or hashing failed
+      throw error;
+    }
+    if (!valid || !user) {
       if (user) await this.events.record(user.id, 'login_failed', client);
       throw new AuthError('invalid_credentials');
     }
+    await attempt.release();
     const issued = await this.tokens.startSession(user.id, this.scope, client);
     await this.events.record(user.id, 'login', client, issued.session.id);
     return this.tokenResponse(user, issued);
@@ -60,7 +68,11 @@ export class AuthService {
    * scope to a subset of the session's (RFC 6749 §6); the refresh token keeps the session's.
    */
   async refresh(refreshToken: string, client: ClientContext, scope?: string[]): Promise<TokenResponseDto> {
-    const issued = await this.tokens.rotate(refreshToken, client);
+    const issued = await this.tokens.rotate(refreshToken, client, (session) => {
+      const granted = new Set(session.scope.split(' '));
+      if (scope && !scope.every((item) => granted.has(item)))
+        throw new AuthError('insufficient_scope', 'The requested scope exceeds the scope granted to the session');
+    });
     const user = await this.users.findById(issued.session.userId);
     if (!user) throw new AuthError('refresh_token_invalid');
     return this.tokenResponse(user, issued, scope);

@@ -60,17 +60,14 @@ export class OAuthService {
     const refreshToken = single(parameters, 'refresh_token');
     if (refreshToken === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
     const requested = single(parameters, 'scope');
-    let scope: string[] | undefined;
-    if (requested !== undefined) {
-      scope = requested.split(' ').filter(Boolean);
-      const session = await this.tokens.sessionOf(refreshToken);
-      const granted = new Set(session?.scope.split(' ') ?? []);
-      // A session's scope never changes, so checking it before the rotation is enough.
-      if (session && !scope.every((item) => granted.has(item))) {
-        throw new OAuthError('invalid_scope', 'The requested scope exceeds the scope granted to the session');
-      }
+    const scope = requested?.split(' ').filter(Boolean);
+    try {
+      return await this.auth.refresh(refreshToken, client, scope);
+    } catch (error) {
+      if (error instanceof AuthError && error.code === 'insufficient_scope')
+        throw new OAuthError('invalid_scope', error.message);
+      throw error;
     }
-    return this.auth.refresh(refreshToken, client, scope);
   }
 
   /** `POST /oauth/revoke`: ends the token's session; succeeds for unknown or invalid tokens too. */

@@ -1,37 +1,33 @@
-import type { RedisClient } from '../tokens/redis-client.provider.js';
+import { REDIS_COMMAND_TIMEOUT_MS, type RedisClient } from '../tokens/redis-client.provider.js';
 import type { AttemptCount, LoginAttemptStore } from './login-attempts.store.interface.js';
 import { MemoryLoginAttemptStore } from './memory-login-attempts.store.js';
 
+// Decrements only a counter that still exists, so an expired window is never brought back
+// without a TTL.
+const DECREMENT_IF_PRESENT =
+  "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0";
+
 /**
- * Failed-login counters in Redis, shared by every instance. While Redis is unreachable the
+ * Login attempt counters in Redis, shared by every instance. While Redis is unreachable the
  * counting goes on in process, so the limits hold per instance rather than not at all.
  */
 export class RedisLoginAttemptStore implements LoginAttemptStore {
   private readonly fallback = new MemoryLoginAttemptStore();
+  /** The same connection, with a per-command timeout. */
+  private readonly commands;
 
   constructor(
     private readonly client: RedisClient,
     private readonly keyPrefix: string,
-  ) {}
-
-  async peek(key: string): Promise<AttemptCount> {
-    if (!this.client.isReady) return this.fallback.peek(key);
-    try {
-      const [count, ttl] = (await this.client.multi().get(this.key(key)).pTTL(this.key(key)).exec()) as unknown as [
-        string | null,
-        number,
-      ];
-      return count === null ? { count: 0, resetInMs: 0 } : { count: Number(count), resetInMs: Math.max(ttl, 0) };
-    } catch {
-      return this.fallback.peek(key);
-    }
+  ) {
+    this.commands = client.withCommandOptions({ timeout: REDIS_COMMAND_TIMEOUT_MS });
   }
 
   async increment(key: string, windowMs: number): Promise<AttemptCount> {
     if (!this.client.isReady) return this.fallback.increment(key, windowMs);
     try {
-      // PEXPIRE NX: the window starts at the first failure and is never extended by later ones.
-      const [count, , ttl] = (await this.client
+      // PEXPIRE NX: the window starts at the first attempt and is never extended by later ones.
+      const [count, , ttl] = (await this.commands
         .multi()
         .incr(this.key(key))
         .pExpire(this.key(key), windowMs, 'NX')
@@ -40,6 +36,15 @@ export class RedisLoginAttemptStore implements LoginAttemptStore {
       return { count: Number(count), resetInMs: Math.max(ttl, 0) };
     } catch {
       return this.fallback.increment(key, windowMs);
+    }
+  }
+
+  async decrement(key: string): Promise<void> {
+    if (!this.client.isReady) return this.fallback.decrement(key);
+    try {
+      await this.commands.eval(DECREMENT_IF_PRESENT, { keys: [this.key(key)] });
+    } catch {
+      await this.fallback.decrement(key);
     }
   }
 

@@ -19,6 +19,12 @@ import {
 import { RevocationService } from './revocation.service.js';
 import { Session, type SessionRevokedReason } from './session.entity.js';
 
+/**
+ * A last check of a refresh request against its session (the OAuth `scope` parameter), run once
+ * the token is known genuine, live and not reused, and before anything changes; it throws to refuse.
+ */
+export type Approval = (session: Session) => void;
+
 /** A session together with its current refresh token, as handed to the client. */
 export interface IssuedRefreshToken {
   session: Session;
@@ -70,14 +76,20 @@ export class TokensService {
   /**
    * Exchanges a refresh token for its successor. A rotated token presented again within the
    * grace window gets the same successor; later, or if it is not the live token's immediate
-   * predecessor, it is theft and the whole session is revoked.
+   * predecessor, it is theft and the whole session is revoked. `approve` may still refuse a
+   * request that is otherwise valid, without side effects.
    */
-  async rotate(presented: string, client: ClientContext): Promise<IssuedRefreshToken> {
+  async rotate(
+    presented: string,
+    client: ClientContext,
+    approve: Approval = () => undefined,
+  ): Promise<IssuedRefreshToken> {
     const { row, secret, session } = await this.authenticate(presented);
     if (session.revokedAt) throw new AuthError('refresh_token_revoked');
     const now = new Date();
-    if (row.usedAt) return this.replay(row, secret, session, now, client);
+    if (row.usedAt) return this.replay(row, secret, session, now, client, approve);
     if (row.expiresAt <= now || session.expiresAt <= now) throw new AuthError('refresh_token_expired');
+    approve(session);
 
     // The successor is written first but is inert: nobody knows its secret until the claim
     // below succeeds. A crash in between leaves an orphan row that no one can ever present.
@@ -96,7 +108,7 @@ export class TokensService {
       // Another request rotated this token first: answer with what it got.
       await this.tokens.delete({ id: successorId });
       const winner = await this.tokens.findOneByOrFail({ id: row.id });
-      return this.replay(winner, secret, session, now, client);
+      return this.replay(winner, secret, session, now, client, approve);
     }
     await this.sessions.update({ id: session.id }, { lastUsedAt: now, idleExpiresAt: refreshExpiresAt });
     session.lastUsedAt = now;
@@ -197,6 +209,7 @@ export class TokensService {
     session: Session,
     now: Date,
     client: ClientContext,
+    approve: Approval,
   ): Promise<IssuedRefreshToken> {
     const graceMs = this.options.refreshReuseGrace * 1000;
     if (
@@ -211,6 +224,7 @@ export class TokensService {
       if (successor && successor.usedAt === null && successor.expiresAt > now) {
         const refreshToken = formatRefreshToken(successor.id, deriveSuccessorSecret(secret, row.successorSalt));
         if (hashesMatch(successor.tokenHash, hashRefreshToken(refreshToken))) {
+          approve(session);
           return { session, refreshToken, refreshExpiresAt: successor.expiresAt };
         }
       }
