@@ -13,20 +13,24 @@ const swc = [
   },
 ];
 
-// Files that need a Redis of their own run only in `npm run test:services`.
-const servicesOnly = process.env.TEST_SERVICES === '1' ? [] : ['<rootDir>/test/redis-'];
+// Files about Redis or PostgreSQL themselves run only in `npm run test:services`.
+const servicesOnly = process.env.TEST_SERVICES === '1' ? [] : ['<rootDir>/test/redis-', '<rootDir>/test/postgres-'];
 
 const common = {
   testEnvironment: 'node',
-  testTimeout: 30_000,
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': swc },
 };
 
+const unit = { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] };
+
+// `npm run test:services` runs the e2e suite only, against PostgreSQL and Redis.
 export default {
+  // Hooks boot apps and databases; 30 s leaves room on a busy 2-core machine.
+  testTimeout: 30_000,
   projects: [
-    { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    ...(process.env.TEST_SERVICES === '1' ? [] : [unit]),
     {
       ...common,
       displayName: 'e2e',

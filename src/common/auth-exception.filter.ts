@@ -75,6 +75,11 @@ function fromHttpException(exception: HttpException): AuthError {
     case 400:
       // A JSON parse error's message quotes the body, which may hold a password: never echo it.
       return new AuthError('validation_failed', exception.cause ? 'Request body is malformed' : exception.message);
+    case 401:
+      // Another passport strategy or guard of the host app.
+      return new AuthError('token_invalid');
+    case 403:
+      return new AuthError('insufficient_role', 'Access denied');
     case 404:
       return new AuthError(
         'not_found',
@@ -87,7 +92,10 @@ function fromHttpException(exception: HttpException): AuthError {
     case 503:
       return new AuthError('service_unavailable');
     default:
-      return status >= 500 ? new AuthError('internal_error') : new AuthError('validation_failed', exception.message);
+      // Other client errors (405, 415, 422, …) keep their status; server errors say nothing more.
+      return status >= 500
+        ? new AuthError('internal_error')
+        : new AuthError('validation_failed', exception.message, undefined, undefined, status);
   }
 }
 

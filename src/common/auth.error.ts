@@ -21,9 +21,11 @@ export class AuthError extends Error {
     readonly details?: FieldError[],
     /** Seconds until a retry may succeed; sent as `Retry-After` with `rate_limited`. */
     readonly retryAfter?: number,
+    /** Overrides the code's usual status, for framework errors without a code of their own. */
+    status?: number,
   ) {
     super(message);
     this.name = 'AuthError';
-    this.status = AUTH_ERROR_STATUS[code];
+    this.status = status ?? AUTH_ERROR_STATUS[code];
   }
 }

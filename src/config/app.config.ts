@@ -79,6 +79,10 @@ export function loadConfig(env: Environment): AppConfig {
   if (adminPassword !== undefined && (adminPassword.length < 8 || adminPassword.length > 128)) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be 8 to 128 characters');
   }
+  const cookieSecure = read.boolean('COOKIE_SECURE', true);
+  if (production && !cookieSecure) {
+    throw new ConfigError('COOKIE_SECURE', 'may be false only for plain-HTTP development, not in production');
+  }
   const refreshTokenTtl = read.duration('REFRESH_TOKEN_TTL', 14 * 86400, 1);
   const sessionMaxAge = read.duration('SESSION_MAX_AGE', 30 * 86400, 1);
   if (sessionMaxAge < refreshTokenTtl) {
@@ -110,7 +114,7 @@ export function loadConfig(env: Environment): AppConfig {
     refreshTokenTtl,
     sessionMaxAge,
     refreshReuseGrace: read.duration('REFRESH_REUSE_GRACE', 10, 0),
-    cookieSecure: read.boolean('COOKIE_SECURE', true),
+    cookieSecure,
     login: {
       maxFailures: read.integer('LOGIN_MAX_FAILURES', 5, 1, 1_000_000),
       failureWindow: read.duration('LOGIN_FAILURE_WINDOW', 15 * 60, 1),

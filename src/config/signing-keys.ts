@@ -114,7 +114,14 @@ function asymmetricKeyRing(source: KeyRingSource): KeyRing {
     }
   }
   const current = publicEntry(derivedPublic, source.algorithm);
-  const previous = splitPems(source.previousPublicKeys ?? '').map((block) => {
+  const previousBlocks = splitPems(source.previousPublicKeys ?? '');
+  if (source.previousPublicKeys?.trim() && previousBlocks.length === 0) {
+    throw new ConfigError(
+      'JWT_PREVIOUS_PUBLIC_KEYS',
+      'must hold one or more PEM public keys (-----BEGIN PUBLIC KEY----- …)',
+    );
+  }
+  const previous = previousBlocks.map((block) => {
     const key = parseKey('JWT_PREVIOUS_PUBLIC_KEYS', () => createPublicKey(block));
     checkKeyFits('JWT_PREVIOUS_PUBLIC_KEYS', key, source.algorithm);
     return publicEntry(key, source.algorithm);

@@ -25,6 +25,8 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
     migrations: [...AUTH_MIGRATIONS, Notes1764057600001],
     migrationsTableName: 'migrations',
     synchronize: false as const,
+    // Failed queries are reported by the exception filter without their parameters (hashes).
+    logging: false as const,
   };
   if (database.type === 'postgres') {
     return {

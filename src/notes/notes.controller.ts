@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -7,7 +7,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentUser, Scopes } from '../auth/index.js';
+import { CurrentUser, Scopes, uuidParam } from '../auth/index.js';
 import { CreateNoteDto } from './dto/create-note.dto.js';
 import { NoteDto } from './dto/note.dto.js';
 import { NotesService } from './notes.service.js';
@@ -37,7 +37,7 @@ export class NotesController {
   @Scopes('notes:read')
   @ApiOkResponse({ type: NoteDto })
   @ApiNotFoundResponse({ description: '`not_found`, also for another user’s note.' })
-  get(@CurrentUser('id') userId: string, @Param('id', new ParseUUIDPipe()) id: string): Promise<NoteDto> {
+  get(@CurrentUser('id') userId: string, @Param('id', uuidParam('id')) id: string): Promise<NoteDto> {
     return this.notes.get(userId, id);
   }
 
@@ -46,7 +46,7 @@ export class NotesController {
   @Scopes('notes:write')
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiNotFoundResponse({ description: '`not_found`, also for another user’s note.' })
-  async remove(@CurrentUser('id') userId: string, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async remove(@CurrentUser('id') userId: string, @Param('id', uuidParam('id')) id: string): Promise<void> {
     await this.notes.remove(userId, id);
   }
 }

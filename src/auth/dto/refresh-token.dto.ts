@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
 
 /** Body of `POST /auth/refresh` and `POST /auth/logout`: the refresh token in body mode. */
 export class RefreshTokenDto {
@@ -9,6 +9,5 @@ export class RefreshTokenDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
   refresh_token?: string;
 }
