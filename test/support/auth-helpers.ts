@@ -24,19 +24,30 @@ export function uniqueEmail(tag = 'user'): string {
 }
 
 /** Registers a new account (201 expected). */
-export async function register(instance: TestInstance, email = uniqueEmail(), password = 'correct horse battery'): Promise<Account> {
+export async function register(
+  instance: TestInstance,
+  email = uniqueEmail(),
+  password = 'correct horse battery',
+): Promise<Account> {
   const response = await instance.http().post('/auth/register').send({ email, password }).expect(201);
   return { id: response.body.id, email: response.body.email, password };
 }
 
 /** Logs an account in (200 expected) and returns the token response. */
 export async function login(instance: TestInstance, account: Pick<Account, 'email' | 'password'>): Promise<Tokens> {
-  const response = await instance.http().post('/auth/login').send({ email: account.email, password: account.password }).expect(200);
+  const response = await instance
+    .http()
+    .post('/auth/login')
+    .send({ email: account.email, password: account.password })
+    .expect(200);
   return response.body as Tokens;
 }
 
 /** Registers a new account and logs it in. */
-export async function registerAndLogin(instance: TestInstance, email?: string): Promise<{ account: Account; tokens: Tokens }> {
+export async function registerAndLogin(
+  instance: TestInstance,
+  email?: string,
+): Promise<{ account: Account; tokens: Tokens }> {
   const account = await register(instance, email);
   return { account, tokens: await login(instance, account) };
 }
