@@ -42,7 +42,6 @@ export async function createApp(config: AppConfig, options: { logger?: false } =
   }
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AuthExceptionFilter());
-  app.enableShutdownHooks();
   setupSwagger(app);
   new Logger('App').log(
     `database: ${config.database.type}; revocation store: ${config.redis ? 'redis' : 'in-process'}`,

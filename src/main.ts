@@ -20,7 +20,18 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref());
+    process.once(signal, () => {
+      // Stop accepting connections, finish the requests in flight, close the database and Redis.
+      logger.log(`${signal}: shutting down`);
+      setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+      app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(`shutdown failed: ${(error as Error).message}`);
+          process.exit(1);
+        },
+      );
+    });
   }
   await app.listen(config.port);
   logger.log(`listening on ${await app.getUrl()} (Swagger UI at /docs)`);

@@ -7,6 +7,7 @@ export { Public, IS_PUBLIC_KEY } from './decorators/public.decorator.js';
 export { Roles, ROLES_KEY } from './decorators/roles.decorator.js';
 export { Scopes, SCOPES_KEY } from './decorators/scopes.decorator.js';
 export { uuidParam } from '../common/validation.pipe.js';
+export { ApiErrors } from '../common/api-errors.decorator.js';
 export { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 export { RolesGuard } from './guards/roles.guard.js';
 export { ScopesGuard } from './guards/scopes.guard.js';

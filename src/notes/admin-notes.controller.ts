@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../auth/index.js';
+import { ApiErrors, Roles } from '../auth/index.js';
 import { NoteDto } from './dto/note.dto.js';
 import { NotesService } from './notes.service.js';
 
@@ -14,6 +14,7 @@ export class AdminNotesController {
   @Get()
   @Roles('admin')
   @ApiOkResponse({ type: [NoteDto] })
+  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'insufficient_role')
   all(): Promise<NoteDto[]> {
     return this.notes.listAll();
   }
