@@ -44,6 +44,7 @@ export class AppModule {
             admin: app.admin,
             cookieSecure: app.cookieSecure,
             login: app.login,
+            credentialRateLimit: app.credentialRateLimit,
             introspectionClients: app.introspectionClients,
           }),
         }),

@@ -25,6 +25,8 @@ export interface AuthModuleOptions {
   admin?: { email: string; password: string } | null;
   /** `Secure` flag of the refresh-token cookie. */
   cookieSecure?: boolean;
+  /** Requests per client IP per minute to `/auth/register` and `/auth/login` (argon2 is costly); default 60. */
+  credentialRateLimit?: number;
   /** Brute-force limits on login, in failures and seconds. */
   login?: { maxFailures: number; failureWindow: number; maxFailuresPerIp: number; ipWindow: number };
   /** Clients allowed to call `/oauth/introspect`. */

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCookieAuth,
@@ -19,6 +32,7 @@ import { AuthService } from './auth.service.js';
 import { bearerToken } from './bearer-token.js';
 import { CurrentUser } from './decorators/current-user.decorator.js';
 import { Public } from './decorators/public.decorator.js';
+import { CredentialRateLimitGuard } from './guards/credential-rate-limit.guard.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { EventsQueryDto } from './dto/events-query.dto.js';
 import { LoginDto } from './dto/login.dto.js';
@@ -50,15 +64,17 @@ export class AuthController {
   ) {}
 
   @Public()
+  @UseGuards(CredentialRateLimitGuard)
   @Post('register')
   @ApiOperation({ summary: 'Create an account' })
   @ApiCreatedResponse({ type: UserResponseDto })
-  @ApiErrors('validation_failed', 'email_taken', 'payload_too_large')
+  @ApiErrors('validation_failed', 'email_taken', 'payload_too_large', 'rate_limited')
   register(@Body() dto: RegisterDto, @Client() client: ClientContext): Promise<UserResponseDto> {
     return this.auth.register(dto.email, dto.password, dto.name ?? null, client);
   }
 
   @Public()
+  @UseGuards(CredentialRateLimitGuard)
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')

@@ -12,9 +12,10 @@ import { AuthService } from './auth.service.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
 import { ScopesGuard } from './guards/scopes.guard.js';
+import { CredentialRateLimitGuard } from './guards/credential-rate-limit.guard.js';
 import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
-import { loginAttemptStoreProvider } from './login-attempts.providers.js';
+import { rateLimitStoreProvider } from './rate-limit.providers.js';
 import { LoginLimiter } from './login-limiter.service.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
@@ -35,8 +36,9 @@ import { RefreshTokenTransport } from './refresh-token-transport.js';
     JwtStrategy,
     RefreshTokenTransport,
     OAuthService,
-    loginAttemptStoreProvider,
+    rateLimitStoreProvider,
     LoginLimiter,
+    CredentialRateLimitGuard,
     // Global guards run in this order: authenticate, then roles, then scopes.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

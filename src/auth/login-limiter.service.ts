@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuthError } from '../common/auth.error.js';
 import type { AuthModuleOptions } from './auth-module-options.interface.js';
 import { AUTH_MODULE_OPTIONS } from './auth.module-definition.js';
-import { LoginAttemptStore } from './login-attempts.store.interface.js';
+import { RateLimitStore } from './rate-limit.store.interface.js';
 
 /** API.md's defaults: 5 failures per account per 15 minutes, 20 per IP per minute. */
 const DEFAULT_LIMITS = { maxFailures: 5, failureWindow: 15 * 60, maxFailuresPerIp: 20, ipWindow: 60 };
@@ -28,7 +28,7 @@ export class LoginLimiter {
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
-    @Inject(LoginAttemptStore) private readonly store: LoginAttemptStore,
+    @Inject(RateLimitStore) private readonly store: RateLimitStore,
   ) {
     this.limits = options.login ?? DEFAULT_LIMITS;
   }
@@ -55,9 +55,9 @@ export class LoginLimiter {
 
 // Hashed so that Redis keys never hold an email address.
 function accountKey(email: string): string {
-  return `account:${createHash('sha256').update(email).digest('base64url')}`;
+  return `login-account:${createHash('sha256').update(email).digest('base64url')}`;
 }
 
 function ipKey(ip: string): string {
-  return `ip:${ip}`;
+  return `login-ip:${ip}`;
 }

@@ -32,6 +32,8 @@ export interface AppConfig {
   refreshReuseGrace: number;
   cookieSecure: boolean;
   login: { maxFailures: number; failureWindow: number; maxFailuresPerIp: number; ipWindow: number };
+  /** Requests per client IP per minute to register and login. */
+  credentialRateLimit: number;
   admin: { email: string; password: string } | null;
   introspectionClients: IntrospectionClient[];
   corsOrigins: string[];
@@ -121,6 +123,7 @@ export function loadConfig(env: Environment): AppConfig {
       maxFailuresPerIp: read.integer('LOGIN_MAX_FAILURES_PER_IP', 20, 1, 1_000_000),
       ipWindow: read.duration('LOGIN_IP_WINDOW', 60, 1),
     },
+    credentialRateLimit: read.integer('AUTH_RATE_LIMIT', 60, 1, 1_000_000),
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null,
     introspectionClients: parseClients(read.string('OAUTH_INTROSPECTION_CLIENTS'), production),
     corsOrigins: (read.string('CORS_ORIGINS') ?? '')

@@ -1,14 +1,14 @@
 import type { OnModuleDestroy } from '@nestjs/common';
-import type { AttemptCount, LoginAttemptStore } from './login-attempts.store.interface.js';
+import type { WindowCount, RateLimitStore } from './rate-limit.store.interface.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
-/** Login attempt counters in this process: the embedded default, and the fallback while Redis is down. */
-export class MemoryLoginAttemptStore implements LoginAttemptStore, OnModuleDestroy {
+/** Rate-limit counters in this process: the embedded default, and the fallback while Redis is down. */
+export class MemoryRateLimitStore implements RateLimitStore, OnModuleDestroy {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
 
-  async increment(key: string, windowMs: number): Promise<AttemptCount> {
+  async increment(key: string, windowMs: number): Promise<WindowCount> {
     const window = this.live(key) ?? { count: 0, resetAt: Date.now() + windowMs };
     window.count += 1;
     this.windows.set(key, window);

@@ -1,6 +1,6 @@
 import { REDIS_COMMAND_TIMEOUT_MS, type RedisClient } from '../tokens/redis-client.provider.js';
-import type { AttemptCount, LoginAttemptStore } from './login-attempts.store.interface.js';
-import { MemoryLoginAttemptStore } from './memory-login-attempts.store.js';
+import type { WindowCount, RateLimitStore } from './rate-limit.store.interface.js';
+import { MemoryRateLimitStore } from './memory-rate-limit.store.js';
 
 // Decrements only a counter that still exists, so an expired window is never brought back
 // without a TTL.
@@ -8,11 +8,11 @@ const DECREMENT_IF_PRESENT =
   "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0";
 
 /**
- * Login attempt counters in Redis, shared by every instance. While Redis is unreachable the
+ * Rate-limit counters in Redis, shared by every instance. While Redis is unreachable the
  * counting goes on in process, so the limits hold per instance rather than not at all.
  */
-export class RedisLoginAttemptStore implements LoginAttemptStore {
-  private readonly fallback = new MemoryLoginAttemptStore();
+export class RedisRateLimitStore implements RateLimitStore {
+  private readonly fallback = new MemoryRateLimitStore();
   /** The same connection, with a per-command timeout. */
   private readonly commands;
 
@@ -23,10 +23,10 @@ export class RedisLoginAttemptStore implements LoginAttemptStore {
     this.commands = client.withCommandOptions({ timeout: REDIS_COMMAND_TIMEOUT_MS });
   }
 
-  async increment(key: string, windowMs: number): Promise<AttemptCount> {
+  async increment(key: string, windowMs: number): Promise<WindowCount> {
     if (!this.client.isReady) return this.fallback.increment(key, windowMs);
     try {
-      // PEXPIRE NX: the window starts at the first attempt and is never extended by later ones.
+      // PEXPIRE NX: the window starts at the first hit and is never extended by later ones.
       const [count, , ttl] = (await this.commands
         .multi()
         .incr(this.key(key))
@@ -49,6 +49,6 @@ export class RedisLoginAttemptStore implements LoginAttemptStore {
   }
 
   private key(key: string): string {
-    return `${this.keyPrefix}login:${key}`;
+    return `${this.keyPrefix}limit:${key}`;
   }
 }
