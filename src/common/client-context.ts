@@ -20,7 +20,8 @@ export const Client = createParamDecorator((_: unknown, context: ExecutionContex
 /** The {@link ClientContext} of a request, truncated to what the columns hold. */
 export function clientContext(request: Request): ClientContext {
   return {
-    ip: request.ip?.slice(0, 64) ?? null,
+    // An IPv4 client of a dual-stack socket shows as ::ffff:a.b.c.d; record it as a.b.c.d.
+    ip: request.ip?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '').slice(0, 64) ?? null,
     userAgent: request.get('user-agent')?.slice(0, 512) ?? null,
   };
 }

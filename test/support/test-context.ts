@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import pg from 'pg';
 import { createClient } from 'redis';
@@ -69,13 +70,17 @@ export class TestContext {
     };
   }
 
-  /** Starts an instance sharing this context's database, keys and Redis prefix. */
-  async start(overrides: Record<string, string | undefined> = {}): Promise<TestInstance> {
+  /** Starts an instance sharing this context's database, keys and Redis prefix; `logger` receives its logs. */
+  async start(
+    overrides: Record<string, string | undefined> = {},
+    options: { logger?: LoggerService } = {},
+  ): Promise<TestInstance> {
     const env = Object.fromEntries(
       Object.entries({ ...this.baseEnv(), ...overrides }).filter(([, value]) => value !== undefined),
     ) as Record<string, string>;
     const config = loadConfig(env);
-    const app = await createApp(config, process.env.TEST_LOGS === '1' ? {} : { logger: false });
+    const logger = options.logger ?? (process.env.TEST_LOGS === '1' ? undefined : false);
+    const app = await createApp(config, { logger });
     await app.init();
     const server = app.getHttpServer();
     let closed = false;

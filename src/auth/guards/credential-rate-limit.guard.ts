@@ -1,6 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuthError } from '../../common/auth.error.js';
+import { clientContext } from '../../common/client-context.js';
 import type { AuthModuleOptions } from '../auth-module-options.interface.js';
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition.js';
 import { RateLimitStore } from '../rate-limit.store.interface.js';
@@ -28,7 +29,7 @@ export class CredentialRateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
     const route = `${context.getClass().name}.${context.getHandler().name}`;
-    const count = await this.store.increment(`requests:${route}:${request.ip ?? 'unknown'}`, WINDOW_MS);
+    const count = await this.store.increment(`requests:${route}:${clientContext(request).ip ?? 'unknown'}`, WINDOW_MS);
     if (count.count > this.limit) {
       throw new AuthError('rate_limited', undefined, undefined, Math.max(1, Math.ceil(count.resetInMs / 1000)));
     }
