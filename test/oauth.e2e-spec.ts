@@ -113,6 +113,11 @@ describe('OAuth 2.0 endpoints', () => {
   });
 
   describe('POST /oauth/token', () => {
+    it('answers a form body over 16 KiB with 413 in the RFC 6749 error form', async () => {
+      const response = await oauthToken(oauth, { grant_type: 'refresh_token', refresh_token: 'x'.repeat(17 * 1024) });
+      expectOAuthError(response, 413, 'invalid_request');
+    });
+
     it('refreshes: a token response with Cache-Control no-store, rotated like /auth/refresh', async () => {
       const { account, tokens } = await registerAndLogin(oauth);
       const response = await grant(oauth, tokens.refresh_token);

@@ -1,40 +1,24 @@
 import type { OnModuleDestroy } from '@nestjs/common';
-import type { WindowCount, RateLimitStore } from './rate-limit.store.interface.js';
-
-const SWEEP_INTERVAL_MS = 60_000;
+import { ExpiringMap } from '../common/expiring-map.js';
+import type { RateLimitStore, WindowCount } from './rate-limit.store.interface.js';
 
 /** Rate-limit counters in this process: the embedded default, and the fallback while Redis is down. */
 export class MemoryRateLimitStore implements RateLimitStore, OnModuleDestroy {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+  private readonly counts = new ExpiringMap<number>();
 
   async increment(key: string, windowMs: number): Promise<WindowCount> {
-    const window = this.live(key) ?? { count: 0, resetAt: Date.now() + windowMs };
-    window.count += 1;
-    this.windows.set(key, window);
-    return { count: window.count, resetInMs: window.resetAt - Date.now() };
+    const count = (this.counts.get(key) ?? 0) + 1;
+    // The window starts at the first hit and is never extended by later ones.
+    if (!this.counts.update(key, count)) this.counts.set(key, count, windowMs);
+    return { count, resetInMs: this.counts.ttl(key) };
   }
 
   async decrement(key: string): Promise<void> {
-    const window = this.live(key);
-    if (window && window.count > 0) window.count -= 1;
+    const count = this.counts.get(key);
+    if (count !== undefined && count > 0) this.counts.update(key, count - 1);
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.sweeper);
-  }
-
-  private live(key: string): { count: number; resetAt: number } | undefined {
-    const window = this.windows.get(key);
-    if (window && window.resetAt <= Date.now()) {
-      this.windows.delete(key);
-      return undefined;
-    }
-    return window;
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+    this.counts.dispose();
   }
 }

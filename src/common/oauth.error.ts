@@ -38,8 +38,9 @@ export function oauthErrorFor(code: AuthErrorCode, message: string): OAuthError 
     case 'refresh_token_reused':
       return new OAuthError('invalid_grant', message);
     case 'validation_failed':
-    case 'payload_too_large':
       return new OAuthError('invalid_request', message);
+    case 'payload_too_large':
+      return new OAuthError('invalid_request', message, 413);
     case 'rate_limited':
       return new OAuthError('slow_down', message, 429);
     case 'service_unavailable':

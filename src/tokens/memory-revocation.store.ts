@@ -1,32 +1,22 @@
 import type { OnModuleDestroy } from '@nestjs/common';
+import { ExpiringMap } from '../common/expiring-map.js';
 import type { RevocationStore, SessionStatus } from './revocation-store.interface.js';
-
-const SWEEP_INTERVAL_MS = 60_000;
 
 /** The in-process revocation cache of the embedded default: one instance, no Redis. */
 export class MemoryRevocationStore implements RevocationStore, OnModuleDestroy {
-  private readonly entries = new Map<string, { status: SessionStatus; expiresAt: number }>();
-  private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+  private readonly entries = new ExpiringMap<SessionStatus>();
 
   async get(sessionId: string): Promise<SessionStatus | null> {
-    const entry = this.entries.get(sessionId);
-    if (!entry) return null;
-    if (entry.expiresAt <= Date.now()) {
-      this.entries.delete(sessionId);
-      return null;
-    }
-    return entry.status;
+    return this.entries.get(sessionId) ?? null;
   }
 
   async markLive(sessionId: string, ttlMs: number): Promise<void> {
-    if ((await this.get(sessionId)) === null) {
-      this.entries.set(sessionId, { status: 'live', expiresAt: Date.now() + ttlMs });
-    }
+    // Like Redis SET NX: a revocation cached meanwhile is never overwritten.
+    if (this.entries.get(sessionId) === undefined) this.entries.set(sessionId, 'live', ttlMs);
   }
 
   async markRevoked(sessionIds: readonly string[], ttlMs: number): Promise<void> {
-    const expiresAt = Date.now() + ttlMs;
-    for (const id of sessionIds) this.entries.set(id, { status: 'revoked', expiresAt });
+    for (const id of sessionIds) this.entries.set(id, 'revoked', ttlMs);
   }
 
   async ping(): Promise<boolean> {
@@ -34,11 +24,6 @@ export class MemoryRevocationStore implements RevocationStore, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.sweeper);
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const [id, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(id);
+    this.entries.dispose();
   }
 }
