@@ -2,6 +2,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
+import { urlencoded } from 'express';
 import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { AuthExceptionFilter } from './common/auth-exception.filter.js';
@@ -28,7 +29,8 @@ export async function createApp(
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
   app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
+  // Form bodies only where RFC 6749 wants them; everything else is JSON.
+  app.use('/oauth', urlencoded({ limit: BODY_LIMIT, extended: false }));
   // No upgrade-insecure-requests: it would break Swagger UI on a plain-HTTP development server;
   // production sits behind HTTPS with HSTS (helmet's default) anyway.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
@@ -40,6 +42,7 @@ export async function createApp(
     app.enableCors({
       origin: config.corsOrigins,
       credentials: true,
+      exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
       allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Token-Transport'],
     });
   }

@@ -37,4 +37,10 @@ async function main(): Promise<void> {
   logger.log(`listening on ${await app.getUrl()} (Swagger UI at /docs)`);
 }
 
-void main();
+main().catch((error: unknown) => {
+  // A refused start (the database unreachable, ADMIN_EMAIL taken, …): say why and stop, even if
+  // a connection is still open.
+  const message = error instanceof ConfigError ? `Invalid configuration: ${error.message}` : (error as Error).stack;
+  new Logger('Main').error(`could not start: ${message}`);
+  process.exit(1);
+});

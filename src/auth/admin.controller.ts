@@ -1,8 +1,9 @@
-import { Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { uuidParam } from '../common/validation.pipe.js';
 import { Client, type ClientContext } from '../common/client-context.js';
+import { EmptyBodyDto } from '../common/empty-body.dto.js';
 import { AuthService } from './auth.service.js';
 import { Roles } from './decorators/roles.decorator.js';
 
@@ -27,7 +28,11 @@ export class AdminController {
     'insufficient_role',
     'not_found',
   )
-  async revokeSessions(@Param('id', uuidParam('id')) id: string, @Client() client: ClientContext): Promise<void> {
+  async revokeSessions(
+    @Param('id', uuidParam('id')) id: string,
+    @Body() _body: EmptyBodyDto,
+    @Client() client: ClientContext,
+  ): Promise<void> {
     await this.auth.adminRevokeSessions(id, client);
   }
 }

@@ -27,6 +27,7 @@ import { ApiErrors } from '../common/api-errors.decorator.js';
 import { uuidParam } from '../common/validation.pipe.js';
 import { AuthError } from '../common/auth.error.js';
 import { Client, type ClientContext } from '../common/client-context.js';
+import { EmptyBodyDto } from '../common/empty-body.dto.js';
 import type { AuthUser } from './auth-user.interface.js';
 import { AuthService } from './auth.service.js';
 import { bearerToken } from './bearer-token.js';
@@ -146,7 +147,11 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session of the caller, this one included' })
   @ApiNoContentResponse({ description: 'Every session is revoked.' })
   @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked')
-  async logoutAll(@CurrentUser() user: AuthUser, @Client() client: ClientContext): Promise<void> {
+  async logoutAll(
+    @CurrentUser() user: AuthUser,
+    @Body() _body: EmptyBodyDto,
+    @Client() client: ClientContext,
+  ): Promise<void> {
     await this.auth.logoutAll(user, client);
   }
 
@@ -180,10 +185,11 @@ export class AuthController {
   }
 
   @Post('password')
+  @UseGuards(CredentialRateLimitGuard)
   @HttpCode(204)
   @ApiOperation({ summary: 'Change the password; every other session is revoked, this one is kept' })
   @ApiNoContentResponse({ description: 'Changed.' })
-  @ApiErrors('validation_failed', 'token_missing', 'token_invalid', 'token_expired', 'token_revoked')
+  @ApiErrors('validation_failed', 'token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'rate_limited')
   async changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,

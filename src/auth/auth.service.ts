@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuthError } from '../common/auth.error.js';
 import type { ClientContext } from '../common/client-context.js';
 import { SecurityEventsService, type SecurityEventPage } from '../security-events/security-events.service.js';
@@ -16,6 +16,7 @@ import { LoginLimiter } from './login-limiter.service.js';
 @Injectable()
 export class AuthService {
   private readonly scope: string;
+  private readonly logger = new Logger(AuthService.name);
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
@@ -54,11 +55,19 @@ export class AuthService {
       throw error;
     }
     if (!valid || !user) {
-      if (user) await this.events.record(user.id, 'login_failed', client);
+      // Not awaited: an unknown email writes no event, and the answer must not take longer here.
+      if (user) this.recordInBackground(user.id, 'login_failed', client);
       throw new AuthError('invalid_credentials');
     }
     await attempt.release();
     const issued = await this.tokens.startSession(user.id, this.scope, client);
+    // A password change may have landed between the check above and the new session: its sweep of
+    // the user's sessions could then have missed this one. Seen from here, after the insert, the
+    // change is visible, so the session is withdrawn and the old password refused.
+    if (!(await this.users.passwordUnchanged(user))) {
+      await this.tokens.revokeSessions([issued.session.id], 'password_changed');
+      throw new AuthError('invalid_credentials');
+    }
     await this.events.record(user.id, 'login', client, issued.session.id);
     return this.tokenResponse(user, issued);
   }
@@ -121,14 +130,29 @@ export class AuthService {
     client: ClientContext,
   ): Promise<void> {
     const user = await this.requireUser(caller.id);
-    if (!(await this.users.verifyPassword(user, currentPassword))) {
+    // Wrong current passwords count like failed logins: a stolen access token must not become an
+    // unlimited password oracle.
+    const attempt = await this.limiter.begin(user.email, client.ip);
+    let valid: boolean;
+    try {
+      valid = await this.users.verifyPassword(user, currentPassword);
+    } catch (error) {
+      await attempt.release();
+      throw error;
+    }
+    if (!valid) {
       throw new AuthError('validation_failed', 'Current password is incorrect', [
         { field: 'currentPassword', messages: ['currentPassword is incorrect'] },
       ]);
     }
-    // Sessions first: a failure between the two steps then leaves the old password, not stray sessions.
+    await attempt.release();
+    const hash = await this.users.hashPassword(newPassword);
+    // Sessions before and after the new hash is stored: a failure between the steps leaves the
+    // old password with no other session, and a login that checked the old password meanwhile is
+    // caught by the second sweep or by its own re-check (see login).
     await this.tokens.revokeUserSessions(user.id, 'password_changed', caller.sessionId);
-    await this.users.setPassword(user.id, newPassword);
+    await this.users.storePasswordHash(user.id, hash);
+    await this.tokens.revokeUserSessions(user.id, 'password_changed', caller.sessionId);
     await this.events.record(user.id, 'password_changed', client, caller.sessionId);
   }
 
@@ -161,6 +185,12 @@ export class AuthService {
   /** A page of the caller's security log. */
   securityLog(caller: AuthUser, limit: number, cursor?: string): Promise<SecurityEventPage> {
     return this.events.list(caller.id, limit, cursor);
+  }
+
+  private recordInBackground(userId: string, type: 'login_failed', client: ClientContext): void {
+    this.events.record(userId, type, client).catch((error: unknown) => {
+      this.logger.warn(`could not record ${type}: ${(error as Error).message}`);
+    });
   }
 
   private async requireUser(id: string): Promise<User> {

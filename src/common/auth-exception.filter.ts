@@ -20,7 +20,8 @@ export class AuthExceptionFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     if (response.headersSent) return;
-    if (request.path.startsWith('/oauth/')) {
+    // Express matches routes case-insensitively, so must this.
+    if (request.path.toLowerCase().startsWith('/oauth/')) {
       this.sendOAuth(exception, request, response);
       return;
     }
@@ -54,6 +55,9 @@ export class AuthExceptionFilter implements ExceptionFilter {
 
   private toAuthError(exception: unknown, request: Request): AuthError {
     if (exception instanceof AuthError) return exception;
+    if (exception instanceof OAuthError) {
+      return new AuthError('validation_failed', exception.description, undefined, undefined, exception.status);
+    }
     if (exception instanceof HttpException) return fromHttpException(exception);
     const status = (exception as { status?: number; statusCode?: number } | null)?.status;
     if (status === 413) return new AuthError('payload_too_large');

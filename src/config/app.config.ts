@@ -158,6 +158,9 @@ function parseClients(text: string | undefined, production: boolean): Introspect
   });
 }
 
+/** Ten years: longer is a typo, and would overflow the dates computed from it. */
+const MAX_DURATION = 3650 * 86400;
+
 function reader(env: Environment) {
   const string = (name: string): string | undefined => {
     const value = env[name];
@@ -178,10 +181,10 @@ function reader(env: Environment) {
       const raw = string(name);
       if (raw === undefined) return fallback;
       const value = parseDuration(raw);
-      if (value === undefined || value < min) {
+      if (value === undefined || value < min || value > MAX_DURATION) {
         throw new ConfigError(
           name,
-          `must be a duration of at least ${min}s: whole seconds or with s/m/h/d/w, got "${raw}"`,
+          `must be a duration from ${min}s to 3650d: whole seconds or with s/m/h/d/w, got "${raw}"`,
         );
       }
       return value;

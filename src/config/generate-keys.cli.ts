@@ -24,8 +24,9 @@ function main(argv: string[]): number {
   const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
   const escape = (pem: string) => `"${pem.trim().replace(/\n/g, '\\n')}"`;
   out(`# ${algorithm} key pair, kid ${thumbprint(publicKey)}.`);
-  out('# Rotation: move the current JWT_PUBLIC_KEY into JWT_PREVIOUS_PUBLIC_KEYS, deploy these,');
-  out('# and drop the old key once ACCESS_TOKEN_TTL has passed.');
+  out('# Rotation: 1) add JWT_PUBLIC_KEY below to JWT_PREVIOUS_PUBLIC_KEYS and deploy (published, unused);');
+  out('# 2) after 5 minutes deploy these, keeping the old public key in JWT_PREVIOUS_PUBLIC_KEYS;');
+  out('# 3) drop the old key once ACCESS_TOKEN_TTL has passed.');
   out(`JWT_ALGORITHM=${algorithm}`);
   out(`JWT_PRIVATE_KEY=${escape(privatePem)}`);
   out(`JWT_PUBLIC_KEY=${escape(publicPem)}`);

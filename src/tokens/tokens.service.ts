@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, IsNull, type Repository } from 'typeorm';
+import { In, IsNull, MoreThan, type Repository } from 'typeorm';
 import { AUTH_MODULE_OPTIONS } from '../auth/auth.module-definition.js';
 import type { AuthModuleOptions } from '../auth/auth-module-options.interface.js';
 import { AuthError } from '../common/auth.error.js';
@@ -87,8 +87,10 @@ export class TokensService {
     const { row, secret, session } = await this.authenticate(presented);
     if (session.revokedAt) throw new AuthError('refresh_token_revoked');
     const now = new Date();
+    // An ended session is expired, not stolen, even if the token presented was rotated.
+    if (session.expiresAt <= now) throw new AuthError('refresh_token_expired');
     if (row.usedAt) return this.replay(row, secret, session, now, client, approve);
-    if (row.expiresAt <= now || session.expiresAt <= now) throw new AuthError('refresh_token_expired');
+    if (row.expiresAt <= now) throw new AuthError('refresh_token_expired');
     approve(session);
 
     // The successor is written first but is inert: nobody knows its secret until the claim
@@ -153,10 +155,27 @@ export class TokensService {
   }
 
   /** The user's sessions that can still be refreshed, most recently used first. */
-  async liveSessions(userId: string): Promise<Session[]> {
-    const now = Date.now();
-    const rows = await this.sessions.find({ where: { userId, revokedAt: IsNull() }, order: { lastUsedAt: 'DESC' } });
-    return rows.filter((session) => session.idleExpiresAt.getTime() > now && session.expiresAt.getTime() > now);
+  liveSessions(userId: string): Promise<Session[]> {
+    const now = new Date();
+    return this.sessions.find({
+      where: { userId, revokedAt: IsNull(), idleExpiresAt: MoreThan(now), expiresAt: MoreThan(now) },
+      order: { lastUsedAt: 'DESC' },
+    });
+  }
+
+  /**
+   * Deletes sessions (and, by cascade, their refresh tokens) that ended more than `retentionMs`
+   * ago, by expiry or revocation. Safe at any time: a missing session counts as revoked.
+   */
+  async purgeEnded(retentionMs: number): Promise<number> {
+    const cutoff = new Date(Date.now() - retentionMs);
+    const result = await this.sessions
+      .createQueryBuilder()
+      .delete()
+      .from(Session)
+      .where('expires_at < :cutoff OR idle_expires_at < :cutoff OR revoked_at < :cutoff', { cutoff })
+      .execute();
+    return result.affected ?? 0;
   }
 
   /**
@@ -221,7 +240,8 @@ export class TokensService {
     ) {
       const successor = await this.tokens.findOneBy({ id: row.replacedById });
       // Only the immediate predecessor of the live token gets the grace.
-      if (successor && successor.usedAt === null && successor.expiresAt > now) {
+      if (successor && successor.usedAt === null) {
+        if (successor.expiresAt <= now) throw new AuthError('refresh_token_expired');
         const refreshToken = formatRefreshToken(successor.id, deriveSuccessorSecret(secret, row.successorSalt));
         if (hashesMatch(successor.tokenHash, hashRefreshToken(refreshToken))) {
           approve(session);

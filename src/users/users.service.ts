@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuthError } from '../common/auth.error.js';
+import { ConfigError } from '../config/config.error.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { PasswordHasher } from './password-hasher.service.js';
 import { User } from './user.entity.js';
@@ -62,15 +63,27 @@ export class UsersService {
     return this.users.findOneBy({ email: normalizeEmail(email) });
   }
 
-  /** Stores a new password hash. */
-  async setPassword(userId: string, password: string): Promise<void> {
-    await this.users.update(
-      { id: userId },
-      { passwordHash: await this.hasher.hash(password), passwordChangedAt: new Date() },
-    );
+  /** The argon2id hash of a new password, to store with {@link storePasswordHash}. */
+  hashPassword(password: string): Promise<string> {
+    return this.hasher.hash(password);
   }
 
-  /** Makes sure the account exists and has the `admin` role; never changes an existing password. */
+  /** Stores a new password hash. */
+  async storePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    await this.users.update({ id: userId }, { passwordHash, passwordChangedAt: new Date() });
+  }
+
+  /** Whether the account still has the password hash it had when `user` was read. */
+  async passwordUnchanged(user: User): Promise<boolean> {
+    const current = await this.users.findOne({ select: { id: true, passwordHash: true }, where: { id: user.id } });
+    return current?.passwordHash === user.passwordHash;
+  }
+
+  /**
+   * Makes sure the admin account exists. An existing account is made admin only when
+   * `password` is its password: registration is open, so anyone could have taken the address
+   * first, and silently promoting their account would hand them the admin role.
+   */
   async ensureAdmin(email: string, password: string): Promise<void> {
     const existing = await this.findByEmail(email);
     if (!existing) {
@@ -79,6 +92,12 @@ export class UsersService {
         if (!(error instanceof AuthError && error.code === 'email_taken')) throw error;
       });
     } else if (!existing.roles.includes('admin')) {
+      if (!(await this.hasher.verify(existing.passwordHash, password))) {
+        throw new ConfigError(
+          'ADMIN_EMAIL',
+          'an account with this email exists and ADMIN_PASSWORD is not its password; refusing to make it admin',
+        );
+      }
       await this.users.update({ id: existing.id }, { roles: [...existing.roles, 'admin'] });
     }
   }

@@ -81,7 +81,13 @@ export class TestContext {
     const config = loadConfig(env);
     const logger = options.logger ?? (process.env.TEST_LOGS === '1' ? undefined : false);
     const app = await createApp(config, { logger });
-    await app.init();
+    try {
+      await app.init();
+    } catch (error) {
+      // A refused start (a bootstrap hook threw) must not leave its database or Redis open.
+      await app.close().catch(() => undefined);
+      throw error;
+    }
     const server = app.getHttpServer();
     let closed = false;
     const instance: TestInstance = {
