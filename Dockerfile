@@ -30,4 +30,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form, so SIGTERM reaches Node directly and the graceful shutdown runs.
-CMD ["node", "dist/main.js"]
+CMD ["node", "dist/server/main.js"]

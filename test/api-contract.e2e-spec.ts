@@ -246,9 +246,9 @@ describe('API contract', () => {
   describe('secrets in responses', () => {
     it('never echoes an invalid refresh token in an error', async () => {
       const { tokens } = await newUser('leak');
-      const [id, secret] = tokens.refresh_token.split('.') as [string, string];
-      const tampered = `${id}.${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
-      const unknown = `${randomUUID()}.${randomBytes(32).toString('base64url')}`;
+      const [id, generation, secret, tag] = tokens.refresh_token.split('.') as [string, string, string, string];
+      const tampered = `${id}.${generation}.${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}.${tag}`;
+      const unknown = `${randomUUID()}.0.${randomBytes(32).toString('base64url')}.${randomBytes(16).toString('base64url')}`;
       for (const token of [unknown, tampered, 'not-a-refresh-token-at-all', tokens.access_token]) {
         sentTokens.add(token);
         for (const path of ['/auth/refresh', '/auth/logout']) {

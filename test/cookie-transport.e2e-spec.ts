@@ -3,7 +3,8 @@ import { login, register, type Account, type Tokens } from './support/auth-helpe
 import { cookieHeader, isCleared, setCookies, type SetCookie } from './support/cookies.js';
 import { TestContext, type TestInstance } from './support/test-context.js';
 
-const REFRESH_TOKEN_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/;
+const REFRESH_TOKEN_FORMAT =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.\d+\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/;
 const APP_ORIGIN = 'https://app.example';
 const OTHER_ORIGIN = 'https://evil.example';
 /** Every request comes from 127.0.0.1: keep the per-IP login limit out of the way. */

@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Response } from 'supertest';
-import { generatePrivateKeyPem, thumbprint } from '../src/config/signing-keys.js';
+import { generatePrivateKeyPem, thumbprint } from '../src/index.js';
 import { login, refresh, registerAndLogin, type Account, type Tokens } from './support/auth-helpers.js';
 import { jwtHeader } from './support/oauth-helpers.js';
 import { TestContext, type TestInstance } from './support/test-context.js';

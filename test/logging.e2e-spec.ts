@@ -47,9 +47,9 @@ describe('what the service logs', () => {
       password,
       first.access_token,
       first.refresh_token,
-      first.refresh_token.split('.')[1]!,
+      first.refresh_token.split('.')[2]!,
       second.refresh_token,
-      second.refresh_token.split('.')[1]!,
+      second.refresh_token.split('.')[2]!,
       hashRefreshToken(first.refresh_token),
       hashRefreshToken(second.refresh_token),
     ];

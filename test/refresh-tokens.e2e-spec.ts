@@ -2,11 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { login, refresh, register, sleep, waitUntil, type Account, type Tokens } from './support/auth-helpers.js';
+import { hashRefreshToken } from '../src/tokens/refresh-token.format.js';
 import { TestContext, type TestInstance } from './support/test-context.js';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-/** `<uuid>.<43 base64url characters>`: a row id and a 256-bit secret. */
-const REFRESH_TOKEN_FORMAT = new RegExp(`^(${UUID})\\.([A-Za-z0-9_-]{43})$`);
+/** `<session uuid>.<generation>.<43 base64url characters>.<22>`: where, which, 256 random bits, and a tag. */
+const REFRESH_TOKEN_FORMAT = new RegExp(`^(${UUID})\\.(\\d+)\\.([A-Za-z0-9_-]{43})\\.([A-Za-z0-9_-]{22})$`);
 const TOKEN_RESPONSE_FIELDS = [
   'access_token',
   'expires_in',
@@ -82,18 +83,20 @@ describe('refresh tokens', () => {
       expect(next.access_token).not.toBe(first.access_token);
     });
 
-    it('marks the presented token used and hands out a successor that works', async () => {
+    it('moves the session to the next generation and hands out a successor that works', async () => {
       const first = await login(instance, account);
       const next = await rotate(instance, first.refresh_token);
-      const [, oldId] = REFRESH_TOKEN_FORMAT.exec(first.refresh_token)!;
-      const [, newId] = REFRESH_TOKEN_FORMAT.exec(next.refresh_token)!;
+      const [, firstSession, firstGeneration] = REFRESH_TOKEN_FORMAT.exec(first.refresh_token)!;
+      const [, nextSession, nextGeneration] = REFRESH_TOKEN_FORMAT.exec(next.refresh_token)!;
+      expect([firstSession, nextSession]).toEqual([first.session_id, first.session_id]);
+      expect([Number(firstGeneration), Number(nextGeneration)]).toEqual([0, 1]);
 
-      const rows = await rowsOf(instance, 'refresh_tokens', 'session_id', first.session_id);
-      const old = rows.find((row) => row.id === oldId);
-      const successor = rows.find((row) => row.id === newId);
-      expect(old?.used_at).toBeTruthy();
-      expect(old?.replaced_by_id).toBe(newId);
-      expect(successor).toMatchObject({ used_at: null, parent_id: oldId });
+      const [session] = await rowsOf(instance, 'sessions', 'id', first.session_id);
+      expect(Number(session!.generation)).toBe(1);
+      expect(session!.token_hash).toBe(hashRefreshToken(next.refresh_token));
+      expect(session!.previous_token_hash).toBe(hashRefreshToken(first.refresh_token));
+      expect(session!.rotated_at).toBeTruthy();
+      expect(await rowsOf(instance, 'refresh_tokens', 'session_id', first.session_id)).toEqual([]);
 
       await me(instance, next.access_token).expect(200);
       const third = await rotate(instance, next.refresh_token);
@@ -101,20 +104,20 @@ describe('refresh tokens', () => {
       expect(third.refresh_token).not.toBe(next.refresh_token);
     });
 
-    it('issues opaque refresh tokens: <uuid>.<256-bit base64url secret>, never a JWT', async () => {
+    it('issues opaque refresh tokens: <session>.<generation>.<256-bit base64url secret>.<tag>, never a JWT', async () => {
       const first = await login(instance, account);
       const next = await rotate(instance, first.refresh_token);
       const secrets = new Set<string>();
       for (const token of [first.refresh_token, next.refresh_token]) {
         const match = REFRESH_TOKEN_FORMAT.exec(token);
         expect(match).not.toBeNull();
-        const secret = match![2]!;
+        const secret = match![3]!;
         const bytes = Buffer.from(secret, 'base64url');
         expect(bytes).toHaveLength(32);
         expect(bytes.toString('base64url')).toBe(secret);
         secrets.add(secret);
-        // Not a JWS: two segments, and the first is a UUID, not base64url JSON a client could read.
-        expect(token.split('.')).toHaveLength(2);
+        // Not a JWS: four segments, and the first is a UUID, not base64url JSON a client could read.
+        expect(token.split('.')).toHaveLength(4);
         expect(() => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8'))).toThrow();
       }
       expect(secrets.size).toBe(2);
@@ -252,9 +255,9 @@ describe('refresh tokens', () => {
       const [successor] = [...successors];
       expect(successor).not.toBe(first.refresh_token);
 
-      const rows = await rowsOf(instance, 'refresh_tokens', 'session_id', first.session_id);
-      const live = rows.filter((row) => row.used_at === null);
-      expect(live.map((row) => row.id)).toEqual([REFRESH_TOKEN_FORMAT.exec(successor!)![1]]);
+      const [session] = await rowsOf(instance, 'sessions', 'id', first.session_id);
+      expect(Number(session!.generation)).toBe(1);
+      expect(session!.token_hash).toBe(hashRefreshToken(successor!));
 
       const next = await rotate(instance, successor!);
       expect(next.session_id).toBe(first.session_id);
@@ -270,10 +273,18 @@ describe('refresh tokens', () => {
       tokens = await login(instance, account);
     });
 
-    it('refuses the right id with a wrong secret, and leaves the real token working', async () => {
-      const [, id, secret] = REFRESH_TOKEN_FORMAT.exec(tokens.refresh_token)!;
-      const flipped = `${secret![0] === 'A' ? 'B' : 'A'}${secret!.slice(1)}`;
-      for (const forged of [`${id}.${flipped}`, `${id}.${randomBytes(32).toString('base64url')}`]) {
+    it('refuses the right session with a wrong secret, tag or generation, and leaves the real token working', async () => {
+      const [, id, generation, secret, tag] = REFRESH_TOKEN_FORMAT.exec(tokens.refresh_token)!;
+      const flip = (text: string) => `${text[0] === 'A' ? 'B' : 'A'}${text.slice(1)}`;
+      const forgeries = [
+        `${id}.${generation}.${flip(secret!)}.${tag}`,
+        `${id}.${generation}.${randomBytes(32).toString('base64url')}.${tag}`,
+        `${id}.${generation}.${secret}.${flip(tag!)}`,
+        // An "ancestor" nobody issued must not get the session revoked as stolen.
+        `${id}.${Number(generation) + 7}.${secret}.${tag}`,
+        `${id}.${secret}`,
+      ];
+      for (const forged of forgeries) {
         const response = await refresh(instance, forged);
         expectError(response, 401, 'refresh_token_invalid');
         expect(JSON.stringify(response.body)).not.toContain(forged);
@@ -291,7 +302,14 @@ describe('refresh tokens', () => {
       ['an access token (a JWT of some 500 characters)', () => tokens.access_token],
       ['an unsigned JWT', () => 'eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIxIn0.'],
       ['an empty string', () => ''],
-      ['a well-formed token nobody issued', () => `${randomUUID()}.${randomBytes(32).toString('base64url')}`],
+      [
+        'a well-formed token nobody issued',
+        () => `${randomUUID()}.0.${randomBytes(32).toString('base64url')}.${randomBytes(16).toString('base64url')}`,
+      ],
+      [
+        'a well-formed first-format token nobody issued',
+        () => `${randomUUID()}.${randomBytes(32).toString('base64url')}`,
+      ],
       ['the real token with a trailing character', () => `${tokens.refresh_token}x`],
     ])('refuses %s with refresh_token_invalid', async (_label, make) => {
       expectError(await refresh(instance, make()), 401, 'refresh_token_invalid');
@@ -367,12 +385,13 @@ describe('refresh tokens', () => {
     it('keeps only a hash of each refresh token: no column holds a token or its secret', async () => {
       const first = await login(instance, account);
       const next = await rotate(instance, first.refresh_token);
-      const secrets = [first.refresh_token, next.refresh_token].map((token) => REFRESH_TOKEN_FORMAT.exec(token)![2]!);
+      const secrets = [first.refresh_token, next.refresh_token].map((token) => REFRESH_TOKEN_FORMAT.exec(token)![3]!);
 
-      const rows = await rowsOf(instance, 'refresh_tokens', 'session_id', first.session_id);
-      expect(rows).toHaveLength(2);
+      const rows = await rowsOf(instance, 'sessions', 'id', first.session_id);
+      expect(rows).toHaveLength(1);
       for (const row of rows) {
         expect(row.token_hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(row.previous_token_hash).toMatch(/^[0-9a-f]{64}$/);
         for (const [column, value] of Object.entries(row)) {
           const text = value instanceof Date ? value.toISOString() : String(value);
           for (const needle of [first.refresh_token, next.refresh_token, ...secrets]) {
@@ -380,7 +399,7 @@ describe('refresh tokens', () => {
           }
         }
       }
-      expect(new Set(rows.map((row) => row.token_hash)).size).toBe(2);
+      expect(rows[0]!.token_hash).not.toBe(rows[0]!.previous_token_hash);
     });
   });
 });

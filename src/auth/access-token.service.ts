@@ -2,11 +2,13 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AuthError } from '../common/auth.error.js';
-import type { JwtAlgorithm } from '../config/signing-keys.js';
+import { LruMap } from '../common/lru-map.js';
+import { AuthMetrics } from '../metrics/auth-metrics.service.js';
 import { RevocationService } from '../tokens/revocation.service.js';
-import type { AuthModuleOptions } from './auth-module-options.interface.js';
 import type { AuthUser } from './auth-user.interface.js';
-import { AUTH_MODULE_OPTIONS } from './auth.module-definition.js';
+import { AUTH_CONFIG } from './auth.constants.js';
+import type { AuthConfig } from './auth-options.js';
+import type { JwtAlgorithm } from './key-ring.js';
 
 /** The `typ` header of our access tokens (RFC 9068). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -22,23 +24,30 @@ export interface PinnedVerifyOptions {
 /**
  * Signs access tokens and holds the pieces of their verification, shared by the passport-jwt
  * strategy (every guarded request) and by endpoints that verify a token themselves.
+ *
+ * Verified tokens are remembered (bounded LRU keyed by the exact token string), so a token seen
+ * before costs a map lookup instead of a signature check; its `exp` is checked again on every
+ * use, and its session's revocation is checked on every request either way.
  */
 @Injectable()
 export class AccessTokenService {
   /** Options handed to jsonwebtoken for every verification. */
   readonly verifyOptions: PinnedVerifyOptions;
+  private readonly verified: LruMap<string, AuthUser>;
 
   constructor(
-    @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly jwt: JwtService,
     private readonly revocation: RevocationService,
+    private readonly metrics: AuthMetrics,
   ) {
     this.verifyOptions = {
-      algorithms: [options.keys.algorithm],
-      issuer: options.issuer,
-      audience: options.audience,
-      clockTolerance: options.clockTolerance,
+      algorithms: [config.keys.algorithm],
+      issuer: config.issuer,
+      audience: config.audience,
+      clockTolerance: config.clockTolerance,
     };
+    this.verified = new LruMap(config.caches.accessTokens);
   }
 
   /** Signs an access token for a user's session; `expiresIn` is in seconds. */
@@ -46,11 +55,11 @@ export class AccessTokenService {
     user: { id: string; roles: string[] },
     session: { id: string; scope: string },
   ): { token: string; expiresIn: number } {
-    const { keys, accessTokenTtl, issuer, audience } = this.options;
+    const { keys, accessTokenTtl, issuer, audience } = this.config;
     const token = this.jwt.sign(
       { sid: session.id, roles: user.roles, scope: session.scope },
       {
-        privateKey: keys.signingKey,
+        privateKey: keys.signingKey as unknown as Buffer,
         algorithm: keys.algorithm,
         keyid: keys.kid,
         header: { alg: keys.algorithm, kid: keys.kid, typ: ACCESS_TOKEN_TYPE },
@@ -71,31 +80,64 @@ export class AccessTokenService {
    */
   keyFor(rawJwt: string): KeyObject {
     const header = decodeHeader(rawJwt);
-    const key = typeof header?.kid === 'string' ? this.options.keys.verificationKeys.get(header.kid) : undefined;
-    if (!header || header.typ !== ACCESS_TOKEN_TYPE || header.alg !== this.options.keys.algorithm || !key) {
+    const key = typeof header?.kid === 'string' ? this.config.keys.verificationKeys.get(header.kid) : undefined;
+    if (!header || header.typ !== ACCESS_TOKEN_TYPE || header.alg !== this.config.keys.algorithm || !key) {
       throw new AuthError('token_invalid');
     }
     return key;
   }
 
-  /** Turns verified claims into the caller, rejecting malformed claims and revoked sessions. */
-  async authenticate(claims: unknown): Promise<AuthUser> {
+  /** The caller of a token verified before and not yet expired; `undefined` otherwise. */
+  recall(rawJwt: string): AuthUser | undefined {
+    const user = this.verified.get(rawJwt);
+    if (user === undefined) {
+      this.metrics.hot.tokenMiss.inc();
+      return undefined;
+    }
+    // jsonwebtoken's own rule: expired once now >= exp + tolerance.
+    if (Date.now() / 1000 >= user.expiresAt + this.config.clockTolerance) {
+      this.verified.delete(rawJwt);
+      this.metrics.hot.tokenMiss.inc();
+      return undefined;
+    }
+    this.metrics.hot.tokenHit.inc();
+    return user;
+  }
+
+  /** Turns claims whose signature was verified into the caller, and remembers the token. */
+  accept(rawJwt: string, claims: unknown): AuthUser {
     const user = toAuthUser(claims);
     if (!user) throw new AuthError('token_invalid');
-    if (await this.revocation.isRevoked(user.sessionId)) throw new AuthError('token_revoked');
+    this.verified.set(rawJwt, user);
     return user;
+  }
+
+  /** Throws `token_revoked` when the caller's session is revoked (usually answered from memory). */
+  async checkRevocation(user: AuthUser): Promise<void> {
+    const revoked = this.revocation.isRevoked(user.sessionId);
+    if (revoked === true || (revoked !== false && (await revoked))) throw new AuthError('token_revoked');
   }
 
   /** Verifies a raw access token completely, outside passport (logout, introspection). */
   async verify(rawJwt: string): Promise<AuthUser> {
-    const key = this.keyFor(rawJwt);
-    let claims: unknown;
-    try {
-      claims = this.jwt.verify(rawJwt, { ...this.verifyOptions, publicKey: key as unknown as Buffer });
-    } catch (error) {
-      throw verificationError(error);
+    let user = this.recall(rawJwt);
+    if (!user) {
+      const key = this.keyFor(rawJwt);
+      let claims: unknown;
+      try {
+        claims = this.jwt.verify(rawJwt, { ...this.verifyOptions, publicKey: key as unknown as Buffer });
+      } catch (error) {
+        throw verificationError(error);
+      }
+      user = this.accept(rawJwt, claims);
     }
-    return this.authenticate(claims);
+    await this.checkRevocation(user);
+    return user;
+  }
+
+  /** Entries in the verified-token cache, for tests and the benchmarks. */
+  cacheStats(): { entries: number; capacity: number; evictions: number } {
+    return { entries: this.verified.size, capacity: this.verified.capacity, evictions: this.verified.evictions };
   }
 }
 
@@ -139,7 +181,7 @@ function toAuthUser(claims: unknown): AuthUser | null {
   return {
     id: c.sub,
     sessionId: c.sid,
-    roles: c.roles as string[],
+    roles: [...(c.roles as string[])],
     scopes: c.scope.split(' ').filter(Boolean),
     tokenId: c.jti,
     issuedAt: c.iat,

@@ -1,16 +1,18 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
-import { uuidParam } from '../common/validation.pipe.js';
 import { Client, type ClientContext } from '../common/client-context.js';
 import { EmptyBodyDto } from '../common/empty-body.dto.js';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '../common/swagger.js';
+import { userIdParam } from '../common/validation.pipe.js';
 import { AuthService } from './auth.service.js';
+import { AuthRoutes } from './decorators/auth-routes.decorator.js';
 import { Roles } from './decorators/roles.decorator.js';
 
-/** Administration of other users' sessions. */
+/** Administration of other users' sessions (`routes.admin: false` leaves it out). */
 @ApiTags('admin')
 @ApiBearerAuth()
 @Roles('admin')
+@AuthRoutes()
 @Controller('admin')
 export class AdminController {
   constructor(private readonly auth: AuthService) {}
@@ -29,7 +31,7 @@ export class AdminController {
     'not_found',
   )
   async revokeSessions(
-    @Param('id', uuidParam('id')) id: string,
+    @Param('id', userIdParam('id')) id: string,
     @Body() _body: EmptyBodyDto,
     @Client() client: ClientContext,
   ): Promise<void> {

@@ -1,48 +1,34 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { AuthError } from '../common/auth.error.js';
+import { Client, type ClientContext } from '../common/client-context.js';
+import { EmptyBodyDto } from '../common/empty-body.dto.js';
 import {
   ApiBearerAuth,
   ApiCookieAuth,
-  ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-} from '@nestjs/swagger';
-import type { Request, Response } from 'express';
-import { ApiErrors } from '../common/api-errors.decorator.js';
-import { uuidParam } from '../common/validation.pipe.js';
-import { AuthError } from '../common/auth.error.js';
-import { Client, type ClientContext } from '../common/client-context.js';
-import { EmptyBodyDto } from '../common/empty-body.dto.js';
+} from '../common/swagger.js';
 import type { AuthUser } from './auth-user.interface.js';
 import { AuthService } from './auth.service.js';
-import { bearerToken } from './bearer-token.js';
+import { optionalBearerToken } from './bearer-token.js';
+import { AuthRoutes } from './decorators/auth-routes.decorator.js';
 import { CurrentUser } from './decorators/current-user.decorator.js';
 import { Public } from './decorators/public.decorator.js';
-import { CredentialRateLimitGuard } from './guards/credential-rate-limit.guard.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { EventsQueryDto } from './dto/events-query.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
-import { RegisterDto } from './dto/register.dto.js';
+import { SecurityEventPageDto, TokenResponseDto, UserResponseDto } from './dto/responses.dto.js';
+import { CredentialRateLimitGuard } from './guards/credential-rate-limit.guard.js';
 import { RefreshTokenTransport } from './refresh-token-transport.js';
-import { SecurityEventPageDto, SessionResponseDto, TokenResponseDto, UserResponseDto } from './dto/responses.dto.js';
 
-const TRANSPORT_HEADER_DOC = {
+/** Docs of the header that asks for the browser transport. */
+export const TRANSPORT_HEADER_DOC = {
   name: 'X-Token-Transport',
   required: false,
   description:
@@ -54,9 +40,10 @@ const CSRF_HEADER_DOC = {
   description: 'Required when the refresh token comes by cookie: the value of the `csrf_token` cookie.',
 };
 
-/** Registration, login, refresh, logout, sessions and the security log. */
+/** Login, refresh, logout, the current user, password change and the security log. */
 @ApiTags('auth')
 @ApiBearerAuth()
+@AuthRoutes()
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -66,30 +53,20 @@ export class AuthController {
 
   @Public()
   @UseGuards(CredentialRateLimitGuard)
-  @Post('register')
-  @ApiOperation({ summary: 'Create an account' })
-  @ApiCreatedResponse({ type: UserResponseDto })
-  @ApiErrors('validation_failed', 'email_taken', 'payload_too_large', 'rate_limited')
-  register(@Body() dto: RegisterDto, @Client() client: ClientContext): Promise<UserResponseDto> {
-    return this.auth.register(dto.email, dto.password, dto.name ?? null, client);
-  }
-
-  @Public()
-  @UseGuards(CredentialRateLimitGuard)
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Log in: starts a session and returns an access and a refresh token' })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiHeader(TRANSPORT_HEADER_DOC)
-  @ApiErrors('validation_failed', 'invalid_credentials', 'rate_limited')
+  @ApiErrors('validation_failed', 'invalid_credentials', 'account_disabled', 'rate_limited')
   async login(
     @Body() dto: LoginDto,
     @Client() client: ClientContext,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TokenResponseDto> {
-    return this.transport.send(request, response, await this.auth.login(dto.email, dto.password, client));
+    return this.transport.send(request, response, await this.auth.login(dto, client));
   }
 
   @Public()
@@ -138,8 +115,10 @@ export class AuthController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
     const presented = this.transport.read(request, dto.refresh_token);
-    if (presented?.viaCookie) this.transport.clear(response);
-    await this.auth.logout({ refreshToken: presented?.token, accessToken: bearerToken(request) }, client);
+    const accessToken = presented ? undefined : optionalBearerToken(request);
+    await this.auth.logout({ refreshToken: presented?.token, accessToken }, client);
+    // Cleared once the session is ended: a failure leaves the browser able to retry.
+    if (presented?.viaCookie) this.transport.clear(request, response);
   }
 
   @Post('logout-all')
@@ -158,30 +137,9 @@ export class AuthController {
   @Get('me')
   @ApiOperation({ summary: 'The current user' })
   @ApiOkResponse({ type: UserResponseDto })
-  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked')
+  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'not_found')
   me(@CurrentUser() user: AuthUser): Promise<UserResponseDto> {
     return this.auth.me(user);
-  }
-
-  @Get('sessions')
-  @ApiOperation({ summary: 'The live sessions of the caller' })
-  @ApiOkResponse({ type: [SessionResponseDto] })
-  @ApiErrors('token_missing', 'token_invalid', 'token_expired', 'token_revoked')
-  sessions(@CurrentUser() user: AuthUser): Promise<SessionResponseDto[]> {
-    return this.auth.sessions(user);
-  }
-
-  @Delete('sessions/:id')
-  @HttpCode(204)
-  @ApiOperation({ summary: "Revoke one of the caller's sessions" })
-  @ApiNoContentResponse({ description: 'The session is revoked (also when it already was).' })
-  @ApiErrors('validation_failed', 'token_missing', 'token_invalid', 'token_expired', 'token_revoked', 'not_found')
-  async revokeSession(
-    @CurrentUser() user: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
-    @Client() client: ClientContext,
-  ): Promise<void> {
-    await this.auth.revokeSession(user, id, client);
   }
 
   @Post('password')
@@ -195,7 +153,7 @@ export class AuthController {
     @Body() dto: ChangePasswordDto,
     @Client() client: ClientContext,
   ): Promise<void> {
-    await this.auth.changePassword(user, dto.currentPassword, dto.newPassword, client);
+    await this.auth.changePassword(user, dto, client);
   }
 
   @Get('events')
@@ -203,6 +161,6 @@ export class AuthController {
   @ApiOkResponse({ type: SecurityEventPageDto })
   @ApiErrors('validation_failed', 'token_missing', 'token_invalid', 'token_expired', 'token_revoked')
   events(@CurrentUser() user: AuthUser, @Query() query: EventsQueryDto): Promise<SecurityEventPageDto> {
-    return this.auth.securityLog(user, query.limit ?? 20, query.cursor);
+    return this.auth.events(user.id, query);
   }
 }

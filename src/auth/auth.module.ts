@@ -1,50 +1,87 @@
-import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Module, type Provider } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
-import { SecurityEventsModule } from '../security-events/security-events.module.js';
-import { TokensModule } from '../tokens/tokens.module.js';
-import { UsersModule } from '../users/users.module.js';
+import { HttpDrain } from '../common/http-drain.service.js';
+import { AuthMetrics } from '../metrics/auth-metrics.service.js';
+import { SecurityEventsService } from '../security-events/security-events.service.js';
+import { MaintenanceService } from '../tokens/maintenance.service.js';
+import { RevocationService } from '../tokens/revocation.service.js';
+import { TOKENS_PROVIDERS } from '../tokens/tokens.providers.js';
+import { TokensService } from '../tokens/tokens.service.js';
+import { PasswordHasher } from '../users/password-hasher.service.js';
+import { UserStore } from '../users/user-store.interface.js';
+import { USERS_PROVIDERS } from '../users/users.providers.js';
 import { AccessTokenService } from './access-token.service.js';
-import { AdminController } from './admin.controller.js';
-import { AuthController } from './auth.controller.js';
+import { AuthEvents } from './auth-events.service.js';
+import { AUTH_CONFIG } from './auth.constants.js';
 import { AUTH_MODULE_OPTIONS, ConfigurableAuthModule } from './auth.module-definition.js';
+import { resolveAuthOptions } from './auth-options.js';
+import type { AuthModuleOptions } from './auth-options.interface.js';
 import { AuthService } from './auth.service.js';
+import { CredentialRateLimitGuard } from './guards/credential-rate-limit.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
 import { ScopesGuard } from './guards/scopes.guard.js';
-import { CredentialRateLimitGuard } from './guards/credential-rate-limit.guard.js';
-import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
-import { rateLimitStoreProvider } from './rate-limit.providers.js';
 import { LoginLimiter } from './login-limiter.service.js';
-import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
+import { rateLimitStoreProvider } from './rate-limit.providers.js';
 import { RefreshTokenTransport } from './refresh-token-transport.js';
 
+const configProvider: Provider = {
+  provide: AUTH_CONFIG,
+  inject: [AUTH_MODULE_OPTIONS],
+  useFactory: (options: AuthModuleOptions) => resolveAuthOptions(options),
+};
+
 /**
- * Authentication for the whole app: register it once with `AuthModule.forRoot(options)` (or
- * `forRootAsync`) and every route needs an access token unless it is `@Public()`.
+ * Authentication for a Nest app: access tokens, rotating refresh tokens, revocation, the
+ * built-in routes and guards. Register it once; by default every route then needs an access
+ * token unless it is `@Public()`.
  *
- * @example imports: [TypeOrmModule.forRoot({ ..., entities: AUTH_ENTITIES, migrations: AUTH_MIGRATIONS }), AuthModule.forRoot(options)]
+ * One Nest module on purpose: its providers (from `tokens/`, `users/`, `security-events/`) need
+ * the options wherever the host imports it, global or not.
+ *
+ * @example AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => ({ jwt: { … } }), routes: { register: false } })
  */
 @Module({
-  imports: [JwtModule.register({}), UsersModule, TokensModule, SecurityEventsModule],
-  controllers: [AuthController, AdminController, JwksController, OAuthController],
+  imports: [JwtModule.register({})],
   providers: [
+    configProvider,
+    AuthMetrics,
+    ...TOKENS_PROVIDERS,
+    RevocationService,
+    TokensService,
+    MaintenanceService,
+    ...USERS_PROVIDERS,
+    SecurityEventsService,
     AccessTokenService,
-    AuthService,
     JwtStrategy,
-    RefreshTokenTransport,
-    OAuthService,
+    JwtAuthGuard,
+    RolesGuard,
+    ScopesGuard,
     rateLimitStoreProvider,
     LoginLimiter,
     CredentialRateLimitGuard,
-    // Global guards run in this order: authenticate, then roles, then scopes.
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_GUARD, useClass: ScopesGuard },
+    RefreshTokenTransport,
+    AuthEvents,
+    AuthService,
+    OAuthService,
+    HttpDrain,
   ],
-  // The options are global (see the module definition) so the token and user modules read them too.
-  exports: [AUTH_MODULE_OPTIONS, AccessTokenService, AuthService, TokensModule],
+  exports: [
+    AUTH_CONFIG,
+    AuthService,
+    AccessTokenService,
+    JwtAuthGuard,
+    RolesGuard,
+    ScopesGuard,
+    JwtStrategy,
+    AuthMetrics,
+    RevocationService,
+    MaintenanceService,
+    PasswordHasher,
+    UserStore,
+    HttpDrain,
+  ],
 })
 export class AuthModule extends ConfigurableAuthModule {}

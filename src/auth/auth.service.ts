@@ -1,98 +1,186 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthError } from '../common/auth.error.js';
-import type { ClientContext } from '../common/client-context.js';
+import { toClientContext, type ClientContext, type ClientInfo } from '../common/client-context.js';
+import { isUniqueViolation } from '../common/database-errors.js';
+import { AuthMetrics } from '../metrics/auth-metrics.service.js';
 import { SecurityEventsService, type SecurityEventPage } from '../security-events/security-events.service.js';
-import { TokensService, type IssuedRefreshToken } from '../tokens/tokens.service.js';
-import type { User } from '../users/user.entity.js';
-import { UsersService } from '../users/users.service.js';
+import { TokensService, type IssuedRefreshToken, type RefreshPlan } from '../tokens/tokens.service.js';
+import type { SessionRevokedReason } from '../tokens/session.entity.js';
+import { PasswordHasher } from '../users/password-hasher.service.js';
+import { normalizeEmail } from '../users/typeorm-user.store.js';
+import { EmailTakenError, UserStore, type AuthUserRecord } from '../users/user-store.interface.js';
 import { AccessTokenService } from './access-token.service.js';
-import type { AuthModuleOptions } from './auth-module-options.interface.js';
+import { AuthEvents } from './auth-events.service.js';
 import type { AuthUser } from './auth-user.interface.js';
-import { AUTH_MODULE_OPTIONS } from './auth.module-definition.js';
-import type { SessionResponseDto, TokenResponseDto, UserResponseDto } from './dto/responses.dto.js';
+import { AUTH_CONFIG } from './auth.constants.js';
+import { lifetimesFor, type AuthConfig } from './auth-options.js';
 import { LoginLimiter } from './login-limiter.service.js';
 
-/** The account and session operations behind `/auth/*` and `/admin/*`. */
+/** The token response of login and refresh, with RFC 6749 §5.1 field names. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  /** Absent in cookie mode (moved into the cookie by the transport). */
+  refresh_token?: string;
+  refresh_expires_in: number;
+  session_id: string;
+}
+
+/** A live session as `GET /auth/sessions` lists it. */
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+/** The caller's account as `GET /auth/me` shows it; `name` and `createdAt` when the store has them. */
+export interface AccountView {
+  id: string;
+  email: string;
+  name: string | null;
+  roles: string[];
+  createdAt: Date | null;
+}
+
+/** A user and (optionally) the session a request came with. */
+export type SessionOwner = Pick<AuthUser, 'id'> & { sessionId?: string };
+
+/** Within this long of a stored password change, a retry of that change is recognised as such. */
+const PASSWORD_RETRY_WINDOW_MS = 5 * 60 * 1000;
+
+/**
+ * The account and session operations behind the built-in routes, for host code too: a host's
+ * own signup calls `register`, its admin screens `revokeUserSessions`. `client` (`{ ip,
+ * userAgent }`) is what the security log records.
+ *
+ * @example const user = await auth.register({ email, password }, { ip: request.ip });
+ */
 @Injectable()
 export class AuthService {
-  private readonly scope: string;
-
   constructor(
-    @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
-    private readonly users: UsersService,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(UserStore) private readonly users: UserStore,
+    private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
     private readonly accessTokens: AccessTokenService,
-    private readonly events: SecurityEventsService,
+    private readonly securityLog: SecurityEventsService,
     private readonly limiter: LoginLimiter,
-  ) {
-    this.scope = (options.defaultScopes ?? []).join(' ');
-  }
+    private readonly notify: AuthEvents,
+    private readonly metrics: AuthMetrics,
+  ) {}
 
-  /** Creates an account. */
+  /** Creates an account in the user store (409 `email_taken` for a taken email) and resolves to its record. */
   async register(
-    email: string,
-    password: string,
-    name: string | null,
-    client: ClientContext,
-  ): Promise<UserResponseDto> {
-    const user = await this.users.register(email, password, name);
-    await this.events.record(user.id, 'register', client);
-    return toUserResponse(user);
+    input: { email: string; password: string; name?: string | null },
+    client?: ClientInfo,
+  ): Promise<AuthUserRecord> {
+    const context = toClientContext(client);
+    const email = normalizeEmail(String(input.email ?? ''));
+    checkCredentials(email, input.password, 8);
+    const passwordHash = await this.hasher.hash(input.password);
+    let user: AuthUserRecord;
+    try {
+      user = await this.users.create({ email, passwordHash, name: input.name ?? null });
+    } catch (error) {
+      if (error instanceof EmailTakenError || isUniqueViolation(error)) throw new AuthError('email_taken');
+      throw error;
+    }
+    await this.securityLog.record(user.id, 'register', context);
+    this.notify.emit('registered', user.id, context);
+    return user;
   }
 
-  /** Checks credentials and starts a session; the same answer for an unknown email and a wrong password. */
-  async login(email: string, password: string, client: ClientContext): Promise<TokenResponseDto> {
-    // Unknown emails are limited too: the answers must not tell which accounts exist.
-    const attempt = await this.limiter.begin(email, client.ip);
-    let user: User | null;
+  /**
+   * Checks credentials and starts a session. An unknown email and a wrong password get the same
+   * answer in the same time; a disabled account with the right password gets 403 `account_disabled`.
+   */
+  async login(input: { email: string; password: string }, client?: ClientInfo): Promise<TokenResponse> {
+    const context = toClientContext(client);
+    const email = normalizeEmail(String(input.email ?? ''));
+    checkCredentials(email, input.password, 1);
+    let attempt;
+    try {
+      // Unknown emails are limited too: the answers must not tell which accounts exist.
+      attempt = await this.limiter.begin(email, context.ip);
+    } catch (error) {
+      if (error instanceof AuthError && error.code === 'rate_limited') {
+        const user = await this.users.findByEmail(email).catch(() => null);
+        this.notify.emit('rate_limited', user?.id ?? null, context);
+      }
+      throw error;
+    }
+    let user: AuthUserRecord | null;
     let valid: boolean;
     try {
       user = await this.users.findByEmail(email);
-      valid = await this.users.verifyPassword(user, password);
+      valid = await this.hasher.verify(user?.passwordHash ?? null, input.password);
     } catch (error) {
-      await attempt.release(); // not a failed guess: the database or hashing failed
+      await attempt.settle('aborted'); // not a failed guess: the store or hashing failed
       throw error;
     }
     if (!valid || !user) {
-      // Awaited, so the log is complete when the answer arrives; one INSERT is far inside the
-      // variance of the argon2 verification both kinds of failure spend.
-      if (user) await this.events.record(user.id, 'login_failed', client);
+      await attempt.settle('failed');
+      if (user) {
+        await this.securityLog.record(user.id, 'login_failed', context);
+        this.notify.emit('login_failed', user.id, context);
+      }
       throw new AuthError('invalid_credentials');
     }
-    await attempt.release();
-    const issued = await this.tokens.startSession(user.id, this.scope, client);
+    await attempt.settle('succeeded');
+    if (user.disabled) throw new AuthError('account_disabled');
+    const issued = await this.tokens.startSession(user.id, this.planFor(user), context);
     // A password change may have landed between the check above and the new session: its sweep of
     // the user's sessions could then have missed this one. Seen from here, after the insert, the
     // change is visible, so the session is withdrawn and the old password refused.
-    if (!(await this.users.passwordUnchanged(user))) {
-      await this.tokens.revokeSessions([issued.session.id], 'password_changed');
+    const current = await this.users.findById(user.id);
+    if (!current || current.passwordHash !== user.passwordHash || current.disabled) {
+      await this.tokens.revoke({ sessionIds: [issued.session.id] }, 'password_changed', null);
       throw new AuthError('invalid_credentials');
     }
-    await this.events.record(user.id, 'login', client, issued.session.id);
+    this.metrics.logins.inc();
+    this.notify.emit('login', user.id, context, issued.session.id);
     return this.tokenResponse(user, issued);
   }
 
   /**
-   * Rotates a refresh token and answers a new token pair. `scope` may narrow the access token's
-   * scope to a subset of the session's (RFC 6749 §6); the refresh token keeps the session's.
+   * Rotates a refresh token and answers a new token pair; roles and scopes come from the user
+   * store as it is now. `scope` may narrow the access token's scope (RFC 6749 §6).
    */
-  async refresh(refreshToken: string, client: ClientContext, scope?: string[]): Promise<TokenResponseDto> {
-    const issued = await this.tokens.rotate(refreshToken, client, (session) => {
-      const granted = new Set(session.scope.split(' '));
-      if (scope && !scope.every((item) => granted.has(item)))
+  async refresh(refreshToken: string, client?: ClientInfo, scope?: string[]): Promise<TokenResponse> {
+    const context = toClientContext(client);
+    let user: AuthUserRecord | null = null;
+    const issued = await this.tokens.rotate(refreshToken, context, async (session) => {
+      user = await this.users.findById(session.userId);
+      if (!user) {
+        await this.tokens.revoke({ sessionIds: [session.id] }, 'user_removed', null);
+        throw new AuthError('refresh_token_revoked');
+      }
+      if (user.disabled) throw new AuthError('refresh_token_revoked');
+      const plan = this.planFor(user);
+      const granted = new Set(plan.scope.split(' ').filter(Boolean));
+      if (scope && !scope.every((item) => granted.has(item))) {
         throw new AuthError('insufficient_scope', 'The requested scope exceeds the scope granted to the session');
+      }
+      return plan;
     });
-    const user = await this.users.findById(issued.session.userId);
-    if (!user) throw new AuthError('refresh_token_invalid');
-    return this.tokenResponse(user, issued, scope);
+    const owner = user as AuthUserRecord | null;
+    if (!owner) throw new AuthError('refresh_token_invalid');
+    this.notify.emit('refresh', owner.id, context, issued.session.id);
+    return this.tokenResponse(owner, issued, scope);
   }
 
-  /** Ends the session of a refresh token (any genuine one of the family) or of an access token. */
+  /** Ends the session of a refresh token (any genuine one of its chain) or of an access token. */
   async logout(
     credential: { refreshToken?: string; accessToken?: string },
-    client: ClientContext,
-    reason: 'logout' | 'oauth_revoked' = 'logout',
+    client?: ClientInfo,
+    reason: Extract<SessionRevokedReason, 'logout' | 'oauth_revoked'> = 'logout',
   ): Promise<void> {
+    const context = toClientContext(client);
     let userId: string;
     let sessionId: string;
     if (credential.refreshToken !== undefined) {
@@ -104,73 +192,126 @@ export class AuthService {
     } else {
       throw new AuthError('token_missing');
     }
-    const revoked = await this.tokens.revokeSessions([sessionId], reason);
-    if (revoked.length > 0) await this.events.record(userId, 'logout', client, sessionId);
+    const revoked = await this.tokens.revoke(
+      { sessionIds: [sessionId] },
+      reason,
+      { userId, type: 'logout', sessionId, client: context },
+      { eventOnlyIfRevoked: true },
+    );
+    if (revoked.length > 0) this.notify.emit('logout', userId, context, sessionId);
   }
 
-  /** Ends every session of the caller, the current one included. */
-  async logoutAll(caller: AuthUser, client: ClientContext): Promise<void> {
-    await this.tokens.revokeUserSessions(caller.id, 'logout_all');
-    await this.events.record(caller.id, 'logout_all', client, caller.sessionId);
+  /** Ends every session of the user, the current one included. */
+  async logoutAll(owner: SessionOwner, client?: ClientInfo): Promise<void> {
+    const context = toClientContext(client);
+    await this.tokens.revoke({ userId: owner.id }, 'logout_all', {
+      userId: owner.id,
+      type: 'logout_all',
+      sessionId: owner.sessionId ?? null,
+      client: context,
+    });
+    this.notify.emit('sessions_revoked', owner.id, context, owner.sessionId);
   }
 
-  /** Ends one of the caller's own sessions; `not_found` for anyone else's. */
-  async revokeSession(caller: AuthUser, sessionId: string, client: ClientContext): Promise<void> {
-    const session = await this.tokens.findSession(caller.id, sessionId);
+  /** Ends one of the user's own sessions; 404 `not_found` for anyone else's. */
+  async revokeSession(owner: SessionOwner, sessionId: string, client?: ClientInfo): Promise<void> {
+    const context = toClientContext(client);
+    const session = await this.tokens.findSession(owner.id, sessionId);
     if (!session) throw new AuthError('not_found', 'Session not found');
-    const revoked = await this.tokens.revokeSessions([session.id], 'session_revoked');
-    if (revoked.length > 0) await this.events.record(caller.id, 'session_revoked', client, session.id);
+    const revoked = await this.tokens.revoke(
+      { sessionIds: [session.id] },
+      'session_revoked',
+      { userId: owner.id, type: 'session_revoked', sessionId: session.id, client: context },
+      { eventOnlyIfRevoked: true },
+    );
+    if (revoked.length > 0) this.notify.emit('session_revoked', owner.id, context, session.id);
   }
 
-  /** Changes the password and ends every other session of the caller. */
+  /**
+   * Ends every session of a user at once (an admin, or the host when it disables or deletes
+   * the user); their access tokens stop working within a second on every instance.
+   */
+  async revokeUserSessions(userId: string, client?: ClientInfo): Promise<void> {
+    const context = toClientContext(client);
+    await this.tokens.revoke({ userId }, 'admin_revoked', {
+      userId,
+      type: 'admin_revoked',
+      sessionId: null,
+      client: context,
+    });
+    this.notify.emit('sessions_revoked', userId, context);
+  }
+
+  /** `POST /admin/users/:id/revoke-sessions`: like {@link revokeUserSessions}, 404 for an unknown user. */
+  async adminRevokeSessions(userId: string, client?: ClientInfo): Promise<void> {
+    await this.requireUser(userId);
+    await this.revokeUserSessions(userId, client);
+  }
+
+  /**
+   * Changes the password and ends every other session of the user. Wrong current passwords
+   * count like failed logins. A retry of a change whose answer was lost (the new password is
+   * already stored) succeeds again instead of calling the current password wrong.
+   */
   async changePassword(
-    caller: AuthUser,
-    currentPassword: string,
-    newPassword: string,
-    client: ClientContext,
+    owner: SessionOwner,
+    input: { currentPassword: string; newPassword: string },
+    client?: ClientInfo,
   ): Promise<void> {
-    const user = await this.requireUser(caller.id);
-    // Wrong current passwords count like failed logins: a stolen access token must not become an
-    // unlimited password oracle.
-    const attempt = await this.limiter.begin(user.email, client.ip);
+    const context = toClientContext(client);
+    checkPassword('newPassword', input.newPassword, 8);
+    const user = await this.requireUser(owner.id);
+    const attempt = await this.limiter.begin(user.email, context.ip);
     let valid: boolean;
+    let alreadyChanged = false;
     try {
-      valid = await this.users.verifyPassword(user, currentPassword);
+      valid = await this.hasher.verify(user.passwordHash, input.currentPassword);
+      if (
+        !valid &&
+        user.passwordChangedAt &&
+        Date.now() - user.passwordChangedAt.getTime() < PASSWORD_RETRY_WINDOW_MS
+      ) {
+        alreadyChanged = await this.hasher.verify(user.passwordHash, input.newPassword);
+      }
     } catch (error) {
-      await attempt.release();
+      await attempt.settle('aborted');
       throw error;
     }
-    if (!valid) {
+    if (!valid && !alreadyChanged) {
+      await attempt.settle('failed');
       throw new AuthError('validation_failed', 'Current password is incorrect', [
         { field: 'currentPassword', messages: ['currentPassword is incorrect'] },
       ]);
     }
-    await attempt.release();
-    const hash = await this.users.hashPassword(newPassword);
-    // Sessions before and after the new hash is stored: a failure between the steps leaves the
-    // old password with no other session, and a login that checked the old password meanwhile is
-    // caught by the second sweep or by its own re-check (see login).
-    await this.tokens.revokeUserSessions(user.id, 'password_changed', caller.sessionId);
-    await this.users.storePasswordHash(user.id, hash);
-    await this.tokens.revokeUserSessions(user.id, 'password_changed', caller.sessionId);
-    await this.events.record(user.id, 'password_changed', client, caller.sessionId);
+    await attempt.settle('succeeded');
+    if (!alreadyChanged)
+      await this.users.updatePassword(user.id, await this.hasher.hash(input.newPassword), new Date());
+    // After the new hash is stored: a login that checked the old password meanwhile is caught
+    // here or by its own re-check (see login). The event is written with the revocation.
+    await this.tokens.revoke({ userId: user.id, exceptSessionId: owner.sessionId }, 'password_changed', {
+      userId: user.id,
+      type: 'password_changed',
+      sessionId: owner.sessionId ?? null,
+      client: context,
+    });
+    this.notify.emit('password_changed', user.id, context, owner.sessionId);
   }
 
-  /** Ends every session of any user (admin). */
-  async adminRevokeSessions(userId: string, client: ClientContext): Promise<void> {
-    await this.requireUser(userId);
-    await this.tokens.revokeUserSessions(userId, 'admin_revoked');
-    await this.events.record(userId, 'admin_revoked', client);
+  /** The caller's account, or 404 `not_found` when the store no longer has it. */
+  async me(owner: SessionOwner): Promise<AccountView> {
+    const user = (await this.requireUser(owner.id)) as AuthUserRecord & { name?: string | null; createdAt?: Date };
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name ?? null,
+      roles: user.roles,
+      createdAt: user.createdAt ?? null,
+    };
   }
 
-  /** The caller's account. */
-  async me(caller: AuthUser): Promise<UserResponseDto> {
-    return toUserResponse(await this.requireUser(caller.id));
-  }
-
-  /** The caller's live sessions. */
-  async sessions(caller: AuthUser): Promise<SessionResponseDto[]> {
-    const sessions = await this.tokens.liveSessions(caller.id);
+  /** The user's live sessions, most recently used first; `current` marks the caller's. */
+  async sessions(owner: SessionOwner): Promise<SessionInfo[]> {
+    const sessions = await this.tokens.liveSessions(owner.id);
     return sessions.map((session) => ({
       id: session.id,
       createdAt: session.createdAt,
@@ -178,22 +319,27 @@ export class AuthService {
       expiresAt: session.idleExpiresAt,
       ip: session.ip,
       userAgent: session.userAgent,
-      current: session.id === caller.sessionId,
+      current: session.id === owner.sessionId,
     }));
   }
 
-  /** A page of the caller's security log. */
-  securityLog(caller: AuthUser, limit: number, cursor?: string): Promise<SecurityEventPage> {
-    return this.events.list(caller.id, limit, cursor);
+  /** A page of the user's security log, newest first. */
+  events(userId: string, page: { limit?: number; cursor?: string } = {}): Promise<SecurityEventPage> {
+    return this.securityLog.list(userId, Math.min(Math.max(page.limit ?? 20, 1), 100), page.cursor);
   }
 
-  private async requireUser(id: string): Promise<User> {
+  private async requireUser(id: string): Promise<AuthUserRecord> {
     const user = await this.users.findById(id);
     if (!user) throw new AuthError('not_found', 'User not found');
     return user;
   }
 
-  private tokenResponse(user: User, issued: IssuedRefreshToken, scope?: string[]): TokenResponseDto {
+  /** Scope and lifetimes of a session of this user, from its record as it is now. */
+  private planFor(user: AuthUserRecord): RefreshPlan {
+    return { scope: (user.scopes ?? this.config.defaultScopes).join(' '), ...lifetimesFor(this.config, user.roles) };
+  }
+
+  private tokenResponse(user: AuthUserRecord, issued: IssuedRefreshToken, scope?: string[]): TokenResponse {
     const access = this.accessTokens.sign(user, {
       id: issued.session.id,
       scope: scope ? scope.join(' ') : issued.session.scope,
@@ -209,6 +355,28 @@ export class AuthService {
   }
 }
 
-function toUserResponse(user: User): UserResponseDto {
-  return { id: user.id, email: user.email, name: user.name, roles: user.roles, createdAt: user.createdAt };
+/** The checks of the built-in DTOs, for host code that calls the service directly. */
+function checkCredentials(email: string, password: unknown, minLength: number): void {
+  if (email === '' || email.length > 320 || !email.includes('@') || !email.isWellFormed()) {
+    throw new AuthError('validation_failed', undefined, [{ field: 'email', messages: ['email must be an email'] }]);
+  }
+  checkPassword('password', password, minLength);
 }
+
+function checkPassword(field: string, password: unknown, minLength: number): asserts password is string {
+  if (
+    typeof password !== 'string' ||
+    password.length < minLength ||
+    password.length > 128 ||
+    !password.isWellFormed()
+  ) {
+    throw new AuthError('validation_failed', undefined, [
+      {
+        field,
+        messages: [`${field} must be longer than or equal to ${minLength} and shorter than or equal to 128 characters`],
+      },
+    ]);
+  }
+}
+
+export type { ClientContext };

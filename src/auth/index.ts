@@ -1,13 +1,9 @@
 // What feature modules import from auth: `import { CurrentUser, Roles } from '../auth/index.js'`.
 export type { AuthUser } from './auth-user.interface.js';
-export type { AuthModuleOptions } from './auth-module-options.interface.js';
-export { AuthModule } from './auth.module.js';
 export { CurrentUser } from './decorators/current-user.decorator.js';
 export { Public, IS_PUBLIC_KEY } from './decorators/public.decorator.js';
 export { Roles, ROLES_KEY } from './decorators/roles.decorator.js';
 export { Scopes, SCOPES_KEY } from './decorators/scopes.decorator.js';
-export { uuidParam } from '../common/validation.pipe.js';
-export { ApiErrors } from '../common/api-errors.decorator.js';
 export { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 export { RolesGuard } from './guards/roles.guard.js';
 export { ScopesGuard } from './guards/scopes.guard.js';

@@ -1,18 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import type { Request } from 'express';
+import { Strategy } from 'passport-jwt';
 import { AccessTokenService } from './access-token.service.js';
 import type { AuthUser } from './auth-user.interface.js';
+import { bearerToken } from './bearer-token.js';
 
 /**
  * passport-jwt strategy for bearer access tokens: pinned algorithm, issuer, audience and `typ`,
- * keys by `kid` from our key ring (parsed once at boot), then the revocation check.
+ * keys by `kid` from our key ring (parsed once at boot). The revocation check follows in the
+ * guard, for remembered tokens as for new ones.
  */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+export class JwtStrategy extends PassportStrategy(Strategy, 'nest-refresh-auth-jwt') {
   constructor(private readonly accessTokens: AccessTokenService) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // One bearer parser for the guard and for logout: RFC 6750, exactly `Bearer <token>`.
+      jwtFromRequest: (request: Request) => bearerToken(request) ?? null,
       secretOrKeyProvider: (
         _request: unknown,
         rawJwt: string,
@@ -30,10 +34,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       audience: accessTokens.verifyOptions.audience,
       jsonWebTokenOptions: { clockTolerance: accessTokens.verifyOptions.clockTolerance },
       ignoreExpiration: false,
+      passReqToCallback: true,
     });
   }
 
-  validate(claims: unknown): Promise<AuthUser> {
-    return this.accessTokens.authenticate(claims);
+  validate(request: Request, claims: unknown): AuthUser {
+    return this.accessTokens.accept(bearerToken(request)!, claims);
   }
 }

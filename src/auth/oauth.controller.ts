@@ -1,12 +1,25 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { ApiBasicAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Client, type ClientContext } from '../common/client-context.js';
-import type { AuthModuleOptions } from './auth-module-options.interface.js';
-import { AUTH_MODULE_OPTIONS } from './auth.module-definition.js';
+import {
+  ApiBasicAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '../common/swagger.js';
+import { AUTH_CONFIG, AUTH_ROUTES } from './auth.constants.js';
+import type { AuthConfig } from './auth-options.js';
+import type { AuthRoutesOptions } from './auth-options.interface.js';
+import { AuthRoutes } from './decorators/auth-routes.decorator.js';
 import { Public } from './decorators/public.decorator.js';
 import { TokenResponseDto } from './dto/responses.dto.js';
+import { mountPrefix, requestOrigin } from './mount-path.js';
 import { OAuthService, type IntrospectionResponse, type OAuthParameters } from './oauth.service.js';
+
+const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 const FORM = 'application/x-www-form-urlencoded';
 const OAUTH_ERROR = {
@@ -23,28 +36,32 @@ function formBody(properties: Record<string, object>, required: string[]) {
 /** OAuth 2.0 endpoints for standard client libraries; errors in RFC 6749 §5.2 form. */
 @ApiTags('oauth')
 @Public()
+@AuthRoutes({ oauth: true })
 @Controller()
 export class OAuthController {
   constructor(
-    @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_CONFIG) private readonly options: AuthConfig,
+    @Inject(AUTH_ROUTES) private readonly routes: Required<AuthRoutesOptions>,
     private readonly oauth: OAuthService,
   ) {}
 
   @Get('.well-known/oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiOperation({ summary: 'Authorization server metadata (RFC 8414); endpoints are under JWT_ISSUER' })
+  @Header('Vary', 'Host, X-Forwarded-Host, X-Forwarded-Proto')
+  @ApiOperation({ summary: 'Authorization server metadata (RFC 8414): absolute URLs of the endpoints as mounted' })
   @ApiOkResponse({ description: 'The metadata document' })
-  metadata(): Record<string, unknown> {
-    const base = this.options.issuer.replace(/\/+$/, '');
+  metadata(@Req() request: Request): Record<string, unknown> {
+    // publicUrl when set; else this request's origin (through trust proxy) and where we are mounted.
+    const base = this.options.publicUrl ?? `${requestOrigin(request)}${mountPrefix(request, METADATA_PATH)}`;
     return {
       issuer: this.options.issuer,
       token_endpoint: `${base}/oauth/token`,
       revocation_endpoint: `${base}/oauth/revoke`,
       introspection_endpoint: `${base}/oauth/introspect`,
-      jwks_uri: `${base}/.well-known/jwks.json`,
+      ...(this.routes.jwks ? { jwks_uri: `${base}/.well-known/jwks.json` } : {}),
       grant_types_supported: ['refresh_token'],
       response_types_supported: [],
-      scopes_supported: this.options.defaultScopes ?? [],
+      scopes_supported: this.options.defaultScopes,
       token_endpoint_auth_methods_supported: ['none'],
       revocation_endpoint_auth_methods_supported: ['none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic'],

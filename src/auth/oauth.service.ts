@@ -6,10 +6,9 @@ import { OAuthError } from '../common/oauth.error.js';
 import { parseRefreshToken } from '../tokens/refresh-token.format.js';
 import { TokensService } from '../tokens/tokens.service.js';
 import { AccessTokenService } from './access-token.service.js';
-import type { AuthModuleOptions } from './auth-module-options.interface.js';
-import { AUTH_MODULE_OPTIONS } from './auth.module-definition.js';
-import { AuthService } from './auth.service.js';
-import type { TokenResponseDto } from './dto/responses.dto.js';
+import { AUTH_CONFIG } from './auth.constants.js';
+import type { AuthConfig } from './auth-options.js';
+import { AuthService, type TokenResponse } from './auth.service.js';
 
 /** An OAuth form body: parameters by name; unknown ones are ignored as RFC 6749 §3.2 says. */
 export type OAuthParameters = Record<string, unknown>;
@@ -39,19 +38,19 @@ export class OAuthService {
   private readonly clients: Array<{ id: string; secretHash: Buffer }>;
 
   constructor(
-    @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_CONFIG) private readonly options: AuthConfig,
     private readonly auth: AuthService,
     private readonly tokens: TokensService,
     private readonly accessTokens: AccessTokenService,
   ) {
-    this.clients = (options.introspectionClients ?? []).map((client) => ({
+    this.clients = options.introspectionClients.map((client) => ({
       id: client.id,
       secretHash: sha256(client.secret),
     }));
   }
 
   /** `POST /oauth/token`: only `grant_type=refresh_token`, public clients. */
-  async token(parameters: OAuthParameters, client: ClientContext): Promise<TokenResponseDto> {
+  async token(parameters: OAuthParameters, client: ClientContext): Promise<TokenResponse> {
     const grantType = single(parameters, 'grant_type');
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (grantType !== 'refresh_token') {

@@ -1,14 +1,20 @@
 import type { CookieOptions, Request, Response } from 'express';
 import { AuthError } from '../common/auth.error.js';
-import type { AuthModuleOptions } from './auth-module-options.interface.js';
-import type { TokenResponseDto } from './dto/responses.dto.js';
-import { RefreshTokenTransport } from './refresh-token-transport.js';
+import type { AuthConfig } from './auth-options.js';
+import type { TokenResponse } from './auth.service.js';
+import { readCookies, RefreshTokenTransport } from './refresh-token-transport.js';
 
-/** The parts of an Express request the transport reads: parsed cookies and headers. */
-function request(cookies: Record<string, string> = {}, headers: Record<string, string> = {}): Request {
+/** The parts of an Express request the transport reads: parsed cookies, headers, the matched route. */
+function request(
+  cookies: Record<string, string> = {},
+  headers: Record<string, string> = {},
+  routePath = '/auth/login',
+): Request {
   const lowered = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
   return {
     cookies,
+    headers: lowered,
+    route: { path: routePath },
     // Like Express, header names are case-insensitive.
     get(name: string): string | undefined {
       return lowered[name.toLowerCase()];
@@ -36,7 +42,7 @@ class FakeResponse {
   }
 }
 
-function tokens(): TokenResponseDto {
+function tokens(): TokenResponse {
   return {
     access_token: 'access.jwt.value',
     token_type: 'Bearer',
@@ -47,8 +53,8 @@ function tokens(): TokenResponseDto {
   };
 }
 
-function transport(cookieSecure?: boolean): RefreshTokenTransport {
-  return new RefreshTokenTransport({ cookieSecure } as AuthModuleOptions);
+function transport(cookieSecure = true, path?: string): RefreshTokenTransport {
+  return new RefreshTokenTransport({ cookie: { secure: cookieSecure, path } } as AuthConfig);
 }
 
 function rejection(read: () => unknown): AuthError {
@@ -184,26 +190,56 @@ describe('RefreshTokenTransport', () => {
   });
 
   describe('clear', () => {
-    it.each([undefined, false])(
-      'clears both cookies on the paths they were set on (cookieSecure=%p)',
-      (cookieSecure) => {
-        const subject = transport(cookieSecure);
-        const setting = new FakeResponse();
-        subject.send(request({}, { 'X-Token-Transport': 'cookie' }), setting.asResponse(), tokens());
-        const clearing = new FakeResponse();
-        subject.clear(clearing.asResponse());
+    it.each([true, false])('clears both cookies on the paths they were set on (cookieSecure=%p)', (cookieSecure) => {
+      const subject = transport(cookieSecure);
+      const setting = new FakeResponse();
+      subject.send(request({}, { 'X-Token-Transport': 'cookie' }), setting.asResponse(), tokens());
+      const clearing = new FakeResponse();
+      subject.clear(request({}, {}, '/auth/logout'), clearing.asResponse());
 
-        expect(clearing.set).toEqual([]);
-        expect(clearing.cleared.map((call) => call.name)).toEqual(['refresh_token', 'csrf_token']);
-        const [refresh, csrf] = clearing.cleared;
-        expect(refresh!.options).toMatchObject({ path: '/auth', httpOnly: true, sameSite: 'strict' });
-        expect(csrf!.options).toMatchObject({ path: '/', httpOnly: false, sameSite: 'strict' });
-        // A browser only drops a cookie whose path (and Secure flag) match the one it holds.
-        for (const [index, call] of clearing.cleared.entries()) {
-          expect(call.options.path).toBe(setting.set[index]!.options.path);
-          expect(call.options.secure).toBe(setting.set[index]!.options.secure);
-        }
-      },
-    );
+      expect(clearing.set).toEqual([]);
+      expect(clearing.cleared.map((call) => call.name)).toEqual(['refresh_token', 'csrf_token']);
+      const [refresh, csrf] = clearing.cleared;
+      expect(refresh!.options).toMatchObject({ path: '/auth', httpOnly: true, sameSite: 'strict' });
+      expect(csrf!.options).toMatchObject({ path: '/', httpOnly: false, sameSite: 'strict' });
+      // A browser only drops a cookie whose path (and Secure flag) match the one it holds.
+      for (const [index, call] of clearing.cleared.entries()) {
+        expect(call.options.path).toBe(setting.set[index]!.options.path);
+        expect(call.options.secure).toBe(setting.set[index]!.options.secure);
+      }
+    });
+  });
+
+  describe('mount path', () => {
+    it('sets the refresh cookie on the folder the routes are mounted in', () => {
+      const response = new FakeResponse();
+      transport().send(
+        request({}, { 'X-Token-Transport': 'cookie' }, '/api/v1/auth/login'),
+        response.asResponse(),
+        tokens(),
+      );
+      expect(response.set[0]).toMatchObject({ name: 'refresh_token', options: { path: '/api/v1/auth' } });
+      expect(response.set[1]).toMatchObject({ name: 'csrf_token', options: { path: '/' } });
+    });
+
+    it('uses the cookie.path option when set', () => {
+      const response = new FakeResponse();
+      transport(true, '/custom').send(
+        request({}, { 'X-Token-Transport': 'cookie' }, '/api/auth/login'),
+        response.asResponse(),
+        tokens(),
+      );
+      expect(response.set[0]!.options.path).toBe('/custom');
+    });
+  });
+
+  describe('readCookies without cookie-parser', () => {
+    it('parses the Cookie header, decoding values and keeping the first of a repeated name', () => {
+      const raw = {
+        headers: { cookie: 'a=1; refresh_token=x%2Ey; csrf_token="q"; a=2; bad=%E0%A4%A' },
+      } as unknown as Request;
+      expect(readCookies(raw)).toEqual({ a: '1', refresh_token: 'x.y', csrf_token: 'q', bad: '%E0%A4%A' });
+      expect(readCookies({ headers: {} } as unknown as Request)).toEqual({});
+    });
   });
 });

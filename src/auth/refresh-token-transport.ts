@@ -2,9 +2,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { CookieOptions, Request, Response } from 'express';
 import { AuthError } from '../common/auth.error.js';
-import type { AuthModuleOptions } from './auth-module-options.interface.js';
-import { AUTH_MODULE_OPTIONS } from './auth.module-definition.js';
-import type { TokenResponseDto } from './dto/responses.dto.js';
+import { AUTH_CONFIG } from './auth.constants.js';
+import type { AuthConfig } from './auth-options.js';
+import type { TokenResponse } from './auth.service.js';
+import { mountedDirectory } from './mount-path.js';
 
 /** Request header that asks for the browser (cookie) transport. */
 export const TRANSPORT_HEADER = 'x-token-transport';
@@ -14,8 +15,6 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const REFRESH_COOKIE = 'refresh_token';
 /** Readable cookie holding the CSRF token in browser mode. */
 export const CSRF_COOKIE = 'csrf_token';
-/** The refresh cookie is only ever sent to the auth endpoints. */
-const REFRESH_COOKIE_PATH = '/auth';
 
 /** Where a refresh token came from: the body (mobile, REST) or the cookie (browser). */
 export interface PresentedRefreshToken {
@@ -25,11 +24,14 @@ export interface PresentedRefreshToken {
 
 /**
  * The two refresh-token transports: body mode, and browser mode where the token lives in an
- * HttpOnly SameSite=Strict cookie guarded by a double-submit CSRF token.
+ * HttpOnly SameSite=Strict cookie guarded by a double-submit CSRF token. The cookie's `Path` is
+ * where the auth routes are mounted (`/auth`, or `/api/auth` under a global prefix) unless the
+ * `cookie.path` option says otherwise. Cookies are read from the header directly, so the host
+ * needs no cookie-parser.
  */
 @Injectable()
 export class RefreshTokenTransport {
-  constructor(@Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions) {}
+  constructor(@Inject(AUTH_CONFIG) private readonly config: AuthConfig) {}
 
   /**
    * The refresh token of a request: the body's when there is one, else the cookie's, which
@@ -37,9 +39,10 @@ export class RefreshTokenTransport {
    */
   read(request: Request, bodyToken: string | undefined): PresentedRefreshToken | undefined {
     if (bodyToken !== undefined) return { token: bodyToken, viaCookie: false };
-    const cookieToken = cookie(request, REFRESH_COOKIE);
-    if (cookieToken === undefined) return undefined;
-    const expected = cookie(request, CSRF_COOKIE);
+    const cookies = readCookies(request);
+    const cookieToken = cookies[REFRESH_COOKIE];
+    if (!cookieToken) return undefined;
+    const expected = cookies[CSRF_COOKIE];
     const given = request.get(CSRF_HEADER);
     if (!expected || !given || !sameString(expected, given)) throw new AuthError('csrf_failed');
     return { token: cookieToken, viaCookie: true };
@@ -51,21 +54,16 @@ export class RefreshTokenTransport {
   }
 
   /** In browser mode moves the refresh token from the body into the cookies; else leaves the body as is. */
-  send(
-    request: Request,
-    response: Response,
-    body: TokenResponseDto,
-    presented?: PresentedRefreshToken,
-  ): TokenResponseDto {
+  send(request: Request, response: Response, body: TokenResponse, presented?: PresentedRefreshToken): TokenResponse {
     if (!this.wantsCookie(request, presented) || body.refresh_token === undefined) return body;
     const maxAge = body.refresh_expires_in * 1000;
     response.cookie(REFRESH_COOKIE, body.refresh_token, {
-      ...this.cookieOptions(REFRESH_COOKIE_PATH),
+      ...this.options(this.refreshPath(request)),
       httpOnly: true,
       maxAge,
     });
     response.cookie(CSRF_COOKIE, randomBytes(32).toString('base64url'), {
-      ...this.cookieOptions('/'),
+      ...this.options('/'),
       httpOnly: false,
       maxAge,
     });
@@ -74,19 +72,50 @@ export class RefreshTokenTransport {
   }
 
   /** Expires both cookies (logout). */
-  clear(response: Response): void {
-    response.clearCookie(REFRESH_COOKIE, { ...this.cookieOptions(REFRESH_COOKIE_PATH), httpOnly: true });
-    response.clearCookie(CSRF_COOKIE, { ...this.cookieOptions('/'), httpOnly: false });
+  clear(request: Request, response: Response): void {
+    response.clearCookie(REFRESH_COOKIE, { ...this.options(this.refreshPath(request)), httpOnly: true });
+    response.clearCookie(CSRF_COOKIE, { ...this.options('/'), httpOnly: false });
   }
 
-  private cookieOptions(path: string): CookieOptions {
-    return { secure: this.options.cookieSecure ?? true, sameSite: 'strict', path };
+  /** The refresh cookie's `Path`: the folder of the auth routes as mounted, e.g. `/api/auth`. */
+  refreshPath(request: Request): string {
+    return this.config.cookie.path ?? mountedDirectory(request) ?? '/auth';
+  }
+
+  private options(path: string): CookieOptions {
+    return { secure: this.config.cookie.secure, sameSite: 'strict', path };
   }
 }
 
-function cookie(request: Request, name: string): string | undefined {
-  const value = (request.cookies as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' && value !== '' ? value : undefined;
+/**
+ * The cookies of a request: cookie-parser's result when the host uses it, else parsed from the
+ * `Cookie` header here. Values that are not valid percent-encoding are taken as they are.
+ *
+ * @example readCookies(request).refresh_token
+ */
+export function readCookies(request: Request): Record<string, string> {
+  const parsed = (request as { cookies?: unknown }).cookies;
+  if (parsed && typeof parsed === 'object') {
+    return Object.fromEntries(
+      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
+  }
+  const cookies: Record<string, string> = {};
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (!(name in cookies)) {
+      try {
+        cookies[name] = decodeURIComponent(value);
+      } catch {
+        cookies[name] = value;
+      }
+    }
+  }
+  return cookies;
 }
 
 function sameString(a: string, b: string): boolean {

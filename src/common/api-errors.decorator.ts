@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse } from './swagger.js';
 import { AUTH_ERROR_MESSAGE, AUTH_ERROR_STATUS, type AuthErrorCode } from './auth-error-code.js';
 import { ErrorResponseDto } from './error-response.dto.js';
 

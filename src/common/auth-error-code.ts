@@ -13,6 +13,7 @@ export type AuthErrorCode =
   | 'insufficient_role'
   | 'insufficient_scope'
   | 'csrf_failed'
+  | 'account_disabled'
   | 'not_found'
   | 'email_taken'
   | 'payload_too_large'
@@ -35,6 +36,7 @@ export const AUTH_ERROR_STATUS: Readonly<Record<AuthErrorCode, number>> = {
   insufficient_role: 403,
   insufficient_scope: 403,
   csrf_failed: 403,
+  account_disabled: 403,
   not_found: 404,
   email_taken: 409,
   payload_too_large: 413,
@@ -58,6 +60,7 @@ export const AUTH_ERROR_MESSAGE: Readonly<Record<AuthErrorCode, string>> = {
   insufficient_role: 'Your role does not allow this',
   insufficient_scope: 'Your token scope does not allow this',
   csrf_failed: 'CSRF token missing or does not match',
+  account_disabled: 'This account is disabled',
   not_found: 'Not found',
   email_taken: 'Email is already registered',
   payload_too_large: 'Request body is too large',

@@ -4,12 +4,17 @@ import { AuthError } from './auth.error.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { OAuthError, oauthErrorFor } from './oauth.error.js';
 
-const BEARER_CHALLENGE_CODES = new Set(['token_invalid', 'token_expired', 'token_revoked']);
+/** The OAuth endpoints, wherever they are mounted (a global prefix, `RouterModule`). */
+const OAUTH_PATH = /(^|\/)oauth\/(token|revoke|introspect)\/?$/i;
 
 /**
- * Turns every error into the contract's JSON (`{statusCode, code, message, details?}`) and adds
- * the RFC 6750 `WWW-Authenticate` challenge; on `/oauth/*` answers RFC 6749 §5.2
- * `{error, error_description}` instead. The only place errors are formatted.
+ * Turns every error into the contract's JSON (`{statusCode, code, message, details?}`) with its
+ * headers (`WWW-Authenticate`, `Retry-After`); on the OAuth endpoints answers RFC 6749 §5.2
+ * `{error, error_description}` instead. Our controllers carry it, so nothing needs registering in
+ * a host app; the standalone service also registers it globally, so its own routes and 404s have
+ * the same shape.
+ *
+ * @example app.useGlobalFilters(new AuthExceptionFilter());
  */
 @Catch()
 export class AuthExceptionFilter implements ExceptionFilter {
@@ -20,21 +25,18 @@ export class AuthExceptionFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     if (response.headersSent) return;
-    // Express matches routes case-insensitively, so must this.
-    if (request.path.toLowerCase().startsWith('/oauth/')) {
+    if (this.isOAuth(request)) {
       this.sendOAuth(exception, request, response);
       return;
     }
     const error = this.toAuthError(exception, request);
-    const challenge = challengeFor(error);
-    if (challenge) response.setHeader('WWW-Authenticate', challenge);
-    if (error.retryAfter !== undefined) response.setHeader('Retry-After', String(error.retryAfter));
-    response.status(error.status).json({
-      statusCode: error.status,
-      code: error.code,
-      message: error.message,
-      ...(error.details ? { details: error.details } : {}),
-    });
+    for (const [name, value] of Object.entries(error.headers())) response.setHeader(name, value);
+    response.status(error.statusCode).json(error.body());
+  }
+
+  /** Whether the request is answered in RFC 6749 form. */
+  protected isOAuth(request: Request): boolean {
+    return OAUTH_PATH.test(request.path);
   }
 
   private sendOAuth(exception: unknown, request: Request, response: Response): void {
@@ -63,14 +65,27 @@ export class AuthExceptionFilter implements ExceptionFilter {
     if (status === 413) return new AuthError('payload_too_large');
     if (isDatabaseUnavailable(exception)) {
       this.logger.error(
-        `database unavailable during ${request.method} ${request.path}: ${(exception as Error).message}`,
+        `database unavailable during ${request.method} ${routeOf(request)}: ${(exception as Error).message}`,
       );
       return new AuthError('service_unavailable', 'The database cannot be reached; nothing was changed. Retry later.');
     }
     // Only the stack and the route: a request's body or headers may hold a password or token.
-    this.logger.error(`unhandled error in ${request.method} ${request.path}`, (exception as Error)?.stack);
+    this.logger.error(`unhandled error in ${request.method} ${routeOf(request)}`, (exception as Error)?.stack);
     return new AuthError('internal_error');
   }
+}
+
+/** The RFC 6749 filter of the OAuth controller: every error there is `{error, error_description}`. */
+@Catch()
+export class OAuthExceptionFilter extends AuthExceptionFilter {
+  protected override isOAuth(): boolean {
+    return true;
+  }
+}
+
+/** The matched route pattern, never the raw URL (its query string may carry a token). */
+function routeOf(request: Request): string {
+  return (request.route as { path?: string } | undefined)?.path ?? request.path;
 }
 
 function fromHttpException(exception: HttpException): AuthError {
@@ -101,15 +116,4 @@ function fromHttpException(exception: HttpException): AuthError {
         ? new AuthError('internal_error')
         : new AuthError('validation_failed', exception.message, undefined, undefined, status);
   }
-}
-
-function challengeFor(error: AuthError): string | undefined {
-  if (error.code === 'token_missing') return 'Bearer realm="api"';
-  if (BEARER_CHALLENGE_CODES.has(error.code)) {
-    return `Bearer realm="api", error="invalid_token", error_description="${error.message}"`;
-  }
-  if (error.code === 'insufficient_scope') {
-    return `Bearer realm="api", error="insufficient_scope", error_description="${error.message}"`;
-  }
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './swagger.js';
 import { AUTH_ERROR_STATUS, type AuthErrorCode } from './auth-error-code.js';
 
 /** One field's validation messages. */

@@ -15,12 +15,13 @@ export type SecurityEventType =
 /** One entry of a user's security log. */
 @Entity('security_events')
 @Index(['userId', 'id'])
+@Index(['createdAt'])
 export class SecurityEvent {
   /** Increasing, so it orders the log and serves as the pagination cursor. */
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;
 
-  @Column({ name: 'user_id', type: 'varchar', length: 36 })
+  @Column({ name: 'user_id', type: 'varchar', length: 255 })
   userId!: string;
 
   @Column({ type: 'varchar', length: 40 })

@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, type Repository } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { LessThan, type DataSource, type Repository } from 'typeorm';
 import type { ClientContext } from '../common/client-context.js';
 import { SecurityEvent, type SecurityEventType } from './security-event.entity.js';
 
@@ -21,7 +21,11 @@ export interface SecurityEventPage {
 /** Writes and reads the per-user security log. */
 @Injectable()
 export class SecurityEventsService {
-  constructor(@InjectRepository(SecurityEvent) private readonly events: Repository<SecurityEvent>) {}
+  private readonly events: Repository<SecurityEvent>;
+
+  constructor(@Inject(getDataSourceToken()) dataSource: DataSource) {
+    this.events = dataSource.getRepository(SecurityEvent);
+  }
 
   /** Appends an event to a user's log. */
   async record(

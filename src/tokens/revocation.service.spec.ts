@@ -1,28 +1,44 @@
-import type { Repository } from 'typeorm';
-import type { AuthModuleOptions } from '../auth/auth-module-options.interface.js';
-import type { RevocationStore, SessionStatus } from './revocation-store.interface.js';
-import { LIVE_CACHE_TTL_MS, RevocationService } from './revocation.service.js';
-import type { Session } from './session.entity.js';
+import { jest } from '@jest/globals';
+import type { AuthConfig } from '../auth/auth-options.js';
+import { AuthMetrics } from '../metrics/auth-metrics.service.js';
+import type { RevocationBus } from './revocation-bus.interface.js';
+import { CACHE_TRUST_WINDOW_MS, RevocationService } from './revocation.service.js';
+import type { SessionStore } from './session-store.interface.js';
 
-/** A revocation cache that answers what it is told and records what it was asked to do. */
-class FakeRevocationStore implements RevocationStore {
-  /** What `get` answers for a session; absent means `null` (unknown, or the store is down). */
-  readonly answers = new Map<string, SessionStatus>();
-  readonly gets: string[] = [];
-  readonly markedLive: Array<{ sessionId: string; ttlMs: number }> = [];
-  readonly markedRevoked: Array<{ sessionIds: string[]; ttlMs: number }> = [];
+/** The two store methods the service uses, over a few sessions, recording each read. */
+class FakeStore {
+  readonly revoked = new Map<string, boolean>();
+  readonly reads: string[] = [];
+  /** What the next polls answer; each poll takes the first entry. */
+  readonly polls: Array<string[] | Error> = [];
+  /** Holds a read until released, to interleave a revocation. */
+  hold?: Promise<void>;
 
-  async get(sessionId: string): Promise<SessionStatus | null> {
-    this.gets.push(sessionId);
-    return this.answers.get(sessionId) ?? null;
+  async isRevoked(id: string): Promise<boolean> {
+    this.reads.push(id);
+    await this.hold;
+    return this.revoked.get(id) ?? true;
   }
 
-  async markLive(sessionId: string, ttlMs: number): Promise<void> {
-    this.markedLive.push({ sessionId, ttlMs });
+  async revokedSince(): Promise<{ ids: string[]; cursor: Date }> {
+    const next = this.polls.shift() ?? [];
+    if (next instanceof Error) throw next;
+    return { ids: next, cursor: new Date() };
+  }
+}
+
+/** A bus that records what is published and lets the test deliver messages. */
+class FakeBus implements RevocationBus {
+  readonly published: string[][] = [];
+  listener?: (ids: string[]) => void;
+
+  async publish(ids: readonly string[]): Promise<boolean> {
+    this.published.push([...ids]);
+    return true;
   }
 
-  async markRevoked(sessionIds: readonly string[], ttlMs: number): Promise<void> {
-    this.markedRevoked.push({ sessionIds: [...sessionIds], ttlMs });
+  async subscribe(listener: (ids: string[]) => void): Promise<void> {
+    this.listener = listener;
   }
 
   async ping(): Promise<boolean> {
@@ -30,99 +46,95 @@ class FakeRevocationStore implements RevocationStore {
   }
 }
 
-type SessionRow = Pick<Session, 'id' | 'revokedAt'>;
+const config = { caches: { sessions: 3 } } as AuthConfig;
 
-/** The one repository method the service uses, over a few rows, recording each query. */
-class FakeSessions {
-  readonly rows = new Map<string, SessionRow>();
-  readonly queries: Array<{ where: { id: string } }> = [];
-
-  async findOne(query: { where: { id: string } }): Promise<SessionRow | null> {
-    this.queries.push(query);
-    return this.rows.get(query.where.id) ?? null;
-  }
-}
-
-const options = {
-  accessTokenTtl: 900,
-  clockTolerance: 5,
-  refreshTokenTtl: 1_209_600,
-  sessionMaxAge: 2_592_000,
-  refreshReuseGrace: 0,
-} as AuthModuleOptions;
-
-/** A revocation marker must outlive any access token of the session, clock skew included. */
-const REVOKED_TTL_MS = (900 + 5 + 1) * 1000;
-
-describe('RevocationService', () => {
-  let store: FakeRevocationStore;
-  let sessions: FakeSessions;
+describe('RevocationService (the near cache)', () => {
+  let store: FakeStore;
+  let bus: FakeBus;
   let service: RevocationService;
 
-  beforeEach(() => {
-    store = new FakeRevocationStore();
-    sessions = new FakeSessions();
-    service = new RevocationService(store, sessions as unknown as Repository<Session>, options);
+  beforeEach(async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    store = new FakeStore();
+    bus = new FakeBus();
+    service = new RevocationService(store as unknown as SessionStore, bus, config, new AuthMetrics());
+    await service.onApplicationBootstrap();
+    store.revoked.set('live', false).set('live2', false).set('live3', false).set('live4', false).set('gone', true);
+  });
+  afterEach(() => {
+    service.onApplicationShutdown();
+    jest.useRealTimers();
   });
 
-  it('trusts a cached revocation without asking the database', async () => {
-    store.answers.set('s1', 'revoked');
-    sessions.rows.set('s1', { id: 's1', revokedAt: null });
-    expect(await service.isRevoked('s1')).toBe(true);
-    expect(sessions.queries).toEqual([]);
-    expect(store.markedLive).toEqual([]);
-    expect(store.markedRevoked).toEqual([]);
-  });
-
-  it('trusts a cached live session without asking the database', async () => {
-    store.answers.set('s1', 'live');
-    sessions.rows.set('s1', { id: 's1', revokedAt: new Date() });
-    expect(await service.isRevoked('s1')).toBe(false);
-    expect(sessions.queries).toEqual([]);
-    expect(store.markedLive).toEqual([]);
-    expect(store.markedRevoked).toEqual([]);
-  });
-
-  it('looks up a session the cache does not know and caches it as live for one second', async () => {
-    sessions.rows.set('s1', { id: 's1', revokedAt: null });
-    expect(await service.isRevoked('s1')).toBe(false);
-    expect(sessions.queries).toHaveLength(1);
-    expect(sessions.queries[0]).toMatchObject({ where: { id: 's1' } });
-    expect(LIVE_CACHE_TTL_MS).toBe(1000);
-    expect(store.markedLive).toEqual([{ sessionId: 's1', ttlMs: 1000 }]);
-    expect(store.markedRevoked).toEqual([]);
-  });
-
-  it('looks up a session the cache does not know and caches its revocation past any access token', async () => {
-    sessions.rows.set('s1', { id: 's1', revokedAt: new Date('2026-01-01T00:00:00Z') });
-    expect(await service.isRevoked('s1')).toBe(true);
-    expect(sessions.queries).toHaveLength(1);
-    expect(store.markedRevoked).toEqual([{ sessionIds: ['s1'], ttlMs: REVOKED_TTL_MS }]);
-    expect(store.markedLive).toEqual([]);
-  });
-
-  it('treats a session missing from the database as revoked', async () => {
-    expect(await service.isRevoked('gone')).toBe(true);
-    expect(sessions.queries).toHaveLength(1);
-    expect(store.markedRevoked).toEqual([{ sessionIds: ['gone'], ttlMs: REVOKED_TTL_MS }]);
-    expect(store.markedLive).toEqual([]);
-  });
-
-  it('publishes revocations to the cache with the same lifetime', async () => {
-    await service.publish(['s1', 's2']);
-    expect(store.markedRevoked).toEqual([{ sessionIds: ['s1', 's2'], ttlMs: REVOKED_TTL_MS }]);
-    expect(sessions.queries).toEqual([]);
-  });
-
-  it('asks the database every time while the cache answers nothing (Redis down)', async () => {
-    sessions.rows.set('live', { id: 'live', revokedAt: null });
-    sessions.rows.set('ended', { id: 'ended', revokedAt: new Date() });
-    // The fake answers null throughout, as a store does while it cannot reach Redis.
+  it('reads a session once, then answers from memory', async () => {
     expect(await service.isRevoked('live')).toBe(false);
-    expect(await service.isRevoked('live')).toBe(false);
-    expect(await service.isRevoked('ended')).toBe(true);
-    expect(await service.isRevoked('ended')).toBe(true);
-    expect(sessions.queries.map((query) => query.where.id)).toEqual(['live', 'live', 'ended', 'ended']);
-    expect(store.gets).toEqual(['live', 'live', 'ended', 'ended']);
+    expect(service.isRevoked('live')).toBe(false);
+    expect(service.isRevoked('live')).toBe(false);
+    expect(store.reads).toEqual(['live']);
+  });
+
+  it('takes a session the database does not have as revoked', async () => {
+    expect(await service.isRevoked('unknown')).toBe(true);
+    expect(service.isRevoked('unknown')).toBe(true);
+  });
+
+  it('flips a cached session at once when another instance publishes its revocation', async () => {
+    await service.isRevoked('live');
+    bus.listener!(['live']);
+    expect(service.isRevoked('live')).toBe(true);
+    expect(store.reads).toEqual(['live']);
+  });
+
+  it('flips a cached session when the database poll reports it, with Redis silent', async () => {
+    await service.isRevoked('live');
+    store.polls.push(['live']);
+    await service.poll();
+    expect(service.isRevoked('live')).toBe(true);
+  });
+
+  it('records its own revocations and publishes them', async () => {
+    await service.isRevoked('live');
+    await service.revoked(['live', 'other']);
+    expect(service.isRevoked('live')).toBe(true);
+    expect(bus.published).toEqual([['live', 'other']]);
+  });
+
+  it('stops trusting memory when no poll has completed within the trust window, and trusts it again after one', async () => {
+    await service.isRevoked('live');
+    store.polls.push(new Error('database unreachable'));
+    jest.advanceTimersByTime(CACHE_TRUST_WINDOW_MS + 1);
+    await service.poll();
+    // Every check reads the database now: a revocation it missed may be in there.
+    await service.isRevoked('live');
+    await service.isRevoked('live');
+    expect(store.reads).toEqual(['live', 'live', 'live']);
+    await service.poll();
+    expect(service.isRevoked('live')).toBe(false);
+    expect(store.reads).toHaveLength(3);
+  });
+
+  it('keeps a read that a revocation overtook out of the cache, and answers it revoked', async () => {
+    let release!: () => void;
+    store.hold = new Promise((resolve) => (release = resolve));
+    const pending = service.isRevoked('live');
+    bus.listener!(['live']);
+    release();
+    expect(await pending).toBe(true);
+    store.hold = undefined;
+    // Not cached as live: the next check reads again.
+    await service.isRevoked('live');
+    expect(store.reads).toEqual(['live', 'live']);
+  });
+
+  it('shares one database read between checks of the same session in flight', async () => {
+    await Promise.all([service.isRevoked('live'), service.isRevoked('live'), service.isRevoked('live')]);
+    expect(store.reads).toEqual(['live']);
+  });
+
+  it('holds at most the configured number of sessions, evicting the least recently used', async () => {
+    for (const id of ['live', 'live2', 'live3', 'live4']) await service.isRevoked(id);
+    expect(service.stats()).toMatchObject({ entries: 3, capacity: 3, evictions: 1 });
+    await service.isRevoked('live');
+    expect(store.reads).toEqual(['live', 'live2', 'live3', 'live4', 'live']);
   });
 });

@@ -1,52 +1,163 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { AUTH_MODULE_OPTIONS } from '../auth/auth.module-definition.js';
-import type { AuthModuleOptions } from '../auth/auth-module-options.interface.js';
-import { RevocationStore } from './revocation-store.interface.js';
-import { Session } from './session.entity.js';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AUTH_CONFIG } from '../auth/auth.constants.js';
+import type { AuthConfig } from '../auth/auth-options.js';
+import { LruMap } from '../common/lru-map.js';
+import { AuthMetrics } from '../metrics/auth-metrics.service.js';
+import { RevocationBus } from './revocation-bus.interface.js';
+import { SessionStore } from './session-store.interface.js';
 
+/** API.md: a revocation reaches every instance within one second. */
+export const REVOCATION_BOUND_MS = 1000;
+/** How often each instance asks the database which sessions were revoked. */
+export const REVOCATION_POLL_INTERVAL_MS = 250;
 /**
- * How long a session may be cached as live. It bounds how stale any instance can be even if a
- * revocation never reached the cache (Redis down at that moment): one second, as promised.
+ * The near cache is trusted only while the last database poll that completed began less than
+ * this long ago; past it (the database unreachable, the process stalled) every check goes to the
+ * database. The margin covers a commit that lands while a poll runs.
  */
-export const LIVE_CACHE_TTL_MS = 1000;
+export const CACHE_TRUST_WINDOW_MS = REVOCATION_BOUND_MS - 150;
 
 /**
- * Answers "is this session revoked?" for every authenticated request: the cache first, the
- * database on a miss (at most once a second per session across all instances with Redis).
+ * Answers "is this session revoked?" for every authenticated request, from an in-process cache
+ * in the common case, without a network round trip.
+ *
+ * The cache holds, per session, what the database said (bounded LRU). It is kept right by two
+ * feeds: revocations published on the {@link RevocationBus} (Redis pub/sub: milliseconds), and a
+ * poll of the database every 250 ms for sessions revoked since the previous one (with an overlap,
+ * in the database's clock). The poll alone keeps the one-second bound: the cache is trusted only
+ * while a poll that started under {@link CACHE_TRUST_WINDOW_MS} ago has completed, so a lost
+ * message, a flushed, restarted, stalled or partitioned Redis, or a reconnect never lets a
+ * revoked token through for longer. A check that misses the cache reads the database; a
+ * revocation that arrives while that read is in flight keeps its answer out of the cache.
  */
 @Injectable()
-export class RevocationService {
-  /** Revocation markers outlive every access token that could still carry the session. */
-  private readonly revokedTtlMs: number;
+export class RevocationService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RevocationService.name);
+  /** Session id → revoked. */
+  private readonly cache: LruMap<string, boolean>;
+  /** Database reads in flight, by session; `dirty` once a revocation of it arrives meanwhile. */
+  private readonly loading = new Map<string, { promise: Promise<boolean>; dirty: boolean }>();
+  private cursor: Date | null = null;
+  /** `performance.now()` at the start of the last poll that completed. */
+  private coveredUntil = -Infinity;
+  private timer?: NodeJS.Timeout;
+  private polling = false;
+  private pollFailing = false;
+  private stopped = false;
 
   constructor(
-    @Inject(RevocationStore) private readonly store: RevocationStore,
-    @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
+    @Inject(SessionStore) private readonly store: SessionStore,
+    @Inject(RevocationBus) private readonly bus: RevocationBus,
+    @Inject(AUTH_CONFIG) config: AuthConfig,
+    private readonly metrics: AuthMetrics,
   ) {
-    this.revokedTtlMs = (options.accessTokenTtl + options.clockTolerance + 1) * 1000;
+    this.cache = new LruMap(config.caches.sessions);
   }
 
-  /** Whether the session is revoked (or gone); the database decides when the cache does not know. */
-  async isRevoked(sessionId: string): Promise<boolean> {
-    const cached = await this.store.get(sessionId);
-    if (cached !== null) return cached === 'revoked';
-    const session = await this.sessions.findOne({ select: { id: true, revokedAt: true }, where: { id: sessionId } });
-    const revoked = session === null || session.revokedAt !== null;
-    if (revoked) await this.store.markRevoked([sessionId], this.revokedTtlMs);
-    else await this.store.markLive(sessionId, LIVE_CACHE_TTL_MS);
-    return revoked;
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus
+      .subscribe((ids) => this.apply(ids))
+      .catch((error: Error) => {
+        this.logger.warn(`revocation channel unavailable (${error.message}); the database poll covers it`);
+      });
+    await this.poll();
+    this.timer = setInterval(() => void this.poll(), REVOCATION_POLL_INTERVAL_MS);
+    this.timer.unref();
   }
 
-  /** Tells every instance, through the cache, that these sessions are revoked. Call after the database update. */
-  async publish(sessionIds: readonly string[]): Promise<void> {
-    await this.store.markRevoked(sessionIds, this.revokedTtlMs);
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
   }
 
-  /** Whether the cache answers; for `/health`. */
-  ping(): Promise<boolean> {
-    return this.store.ping();
+  /** Whether the session is revoked (or gone). Synchronous on a cache hit. */
+  isRevoked(sessionId: string): boolean | Promise<boolean> {
+    if (this.trusted()) {
+      const cached = this.cache.get(sessionId);
+      if (cached !== undefined) {
+        this.metrics.hot.revocationHit.inc();
+        return cached;
+      }
+    }
+    this.metrics.hot.revocationMiss.inc();
+    return this.load(sessionId);
+  }
+
+  /** Records revocations made by this instance and tells the others; call after the database write. */
+  async revoked(sessionIds: readonly string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    this.apply(sessionIds);
+    if (!(await this.bus.publish(sessionIds))) this.metrics.redisFallbacks.labels('publish_revocation').inc();
+  }
+
+  /** Whether the shared channel answers (`null`: none configured); for `/health`. */
+  ping(): Promise<boolean | null> {
+    return this.bus.ping();
+  }
+
+  /** What the cache holds, for tests and `/health`. */
+  stats(): { entries: number; capacity: number; evictions: number; trusted: boolean } {
+    return {
+      entries: this.cache.size,
+      capacity: this.cache.capacity,
+      evictions: this.cache.evictions,
+      trusted: this.trusted(),
+    };
+  }
+
+  /** One poll of the database for sessions revoked since the last one. */
+  async poll(): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    const startedAt = performance.now();
+    try {
+      const { ids, cursor } = await this.store.revokedSince(this.cursor);
+      this.apply(ids);
+      this.cursor = cursor;
+      this.coveredUntil = startedAt;
+      if (this.pollFailing) this.logger.log('revocation poll recovered');
+      this.pollFailing = false;
+    } catch (error) {
+      if (!this.pollFailing) {
+        this.logger.warn(
+          `revocation poll failed (${(error as Error).message}); checking every request against the database`,
+        );
+      }
+      this.pollFailing = true;
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private trusted(): boolean {
+    return performance.now() - this.coveredUntil < CACHE_TRUST_WINDOW_MS;
+  }
+
+  private apply(sessionIds: readonly string[]): void {
+    for (const id of sessionIds) {
+      this.cache.update(id, true);
+      const loading = this.loading.get(id);
+      if (loading) loading.dirty = true;
+    }
+  }
+
+  private load(sessionId: string): Promise<boolean> {
+    const pending = this.loading.get(sessionId);
+    if (pending) return pending.promise;
+    const entry = { promise: Promise.resolve(false), dirty: false };
+    entry.promise = this.store.isRevoked(sessionId).then(
+      (revoked) => {
+        this.loading.delete(sessionId);
+        // A revocation seen while the read was in flight may postdate it: then leave it uncached.
+        if (!entry.dirty) this.cache.set(sessionId, revoked);
+        return revoked || entry.dirty;
+      },
+      (error: unknown) => {
+        this.loading.delete(sessionId);
+        throw error;
+      },
+    );
+    this.loading.set(sessionId, entry);
+    return entry.promise;
   }
 }

@@ -1,121 +1,176 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, IsNull, MoreThan, type Repository } from 'typeorm';
-import { AUTH_MODULE_OPTIONS } from '../auth/auth.module-definition.js';
-import type { AuthModuleOptions } from '../auth/auth-module-options.interface.js';
+import { AUTH_CONFIG } from '../auth/auth.constants.js';
+import type { AuthConfig } from '../auth/auth-options.js';
 import { AuthError } from '../common/auth.error.js';
 import type { ClientContext } from '../common/client-context.js';
-import { SecurityEventsService } from '../security-events/security-events.service.js';
-import { RefreshToken } from './refresh-token.entity.js';
+import { AuthMetrics } from '../metrics/auth-metrics.service.js';
+import type { SecurityEventType } from '../security-events/security-event.entity.js';
 import {
   deriveSuccessorSecret,
   formatRefreshToken,
   hashesMatch,
   hashRefreshToken,
+  MAX_GENERATION,
   newRefreshSecret,
+  newTokenKey,
   parseRefreshToken,
+  tagMatches,
+  type ParsedRefreshToken,
 } from './refresh-token.format.js';
 import { RevocationService } from './revocation.service.js';
 import { Session, type SessionRevokedReason } from './session.entity.js';
+import { SessionStore, type RevocationTarget } from './session-store.interface.js';
+
+/** What a refresh may hand out, decided from the user's current record (roles, scopes, lifetimes). */
+export interface RefreshPlan {
+  /** Space-separated scope of the session from now on. */
+  scope: string;
+  /** Idle lifetime in seconds for this user's roles. */
+  refreshTokenTtl: number;
+  /** Absolute lifetime in seconds for this user's roles. */
+  sessionMaxAge: number;
+}
 
 /**
- * A last check of a refresh request against its session (the OAuth `scope` parameter), run once
- * the token is known genuine, live and not reused, and before anything changes; it throws to refuse.
+ * Re-reads what a refresh depends on once the token is known genuine, live and not reused, and
+ * before anything is written; it throws to refuse (a disabled user, a scope beyond the grant).
  */
-export type Approval = (session: Session) => void;
+export type RefreshPreparation = (session: Session) => Promise<RefreshPlan>;
 
 /** A session together with its current refresh token, as handed to the client. */
 export interface IssuedRefreshToken {
   session: Session;
   refreshToken: string;
   refreshExpiresAt: Date;
+  /** `false` when a rotated token was answered again within the grace window. */
+  rotated: boolean;
+}
+
+/** Who caused a change, for the security log. */
+export interface Actor {
+  userId: string;
+  type: SecurityEventType;
+  sessionId?: string | null;
+  client: ClientContext;
+}
+
+/** Where a presented token sits in its session's chain. */
+interface Located {
+  session: Session;
+  generation: number;
+  tokenHash: string;
+  secret: string;
+  parsed: ParsedRefreshToken;
 }
 
 /**
- * Sessions and their refresh-token families: issue, rotate with reuse detection, revoke.
+ * Sessions and their refresh-token chains: issue, rotate with reuse detection, revoke.
  *
- * Every write is a single statement, ordered so that a crash between two leaves a safe state;
- * the rotation itself is one conditional UPDATE, which both SQLite and PostgreSQL apply
- * atomically, so N concurrent refreshes of one token yield exactly one successor.
+ * A session keeps two token hashes whatever the number of refreshes: the live token's and its
+ * immediate predecessor's. A refresh reads the session, lets the caller re-read the user, then
+ * writes once: a conditional UPDATE on the generation and hash it read, which both databases
+ * apply atomically, so N concurrent refreshes of one token yield exactly one successor and a
+ * failure before the write changes nothing.
  */
 @Injectable()
 export class TokensService {
   constructor(
-    @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    @InjectRepository(RefreshToken) private readonly tokens: Repository<RefreshToken>,
-    @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(SessionStore) private readonly store: SessionStore,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly revocation: RevocationService,
-    private readonly events: SecurityEventsService,
+    private readonly metrics: AuthMetrics,
   ) {}
 
-  /** Starts a session (one login) and its first refresh token. */
-  async startSession(userId: string, scope: string, client: ClientContext): Promise<IssuedRefreshToken> {
+  /** Starts a session (one login) and writes its `login` event with it. */
+  async startSession(userId: string, plan: RefreshPlan, client: ClientContext): Promise<IssuedRefreshToken> {
     const now = new Date();
-    const expiresAt = new Date(now.getTime() + this.options.sessionMaxAge * 1000);
-    const refreshExpiresAt = this.idleExpiry(now, expiresAt);
-    const session = this.sessions.create({
-      id: randomUUID(),
+    const id = randomUUID();
+    const tokenKey = newTokenKey();
+    const refreshToken = formatRefreshToken(id, 0, newRefreshSecret(), tokenKey);
+    const expiresAt = new Date(now.getTime() + plan.sessionMaxAge * 1000);
+    const idleExpiresAt = new Date(Math.min(now.getTime() + plan.refreshTokenTtl * 1000, expiresAt.getTime()));
+    const session: Session = {
+      id,
       userId,
-      scope,
+      scope: plan.scope,
       createdAt: now,
       lastUsedAt: now,
-      idleExpiresAt: refreshExpiresAt,
+      idleExpiresAt,
       expiresAt,
       revokedAt: null,
       revokedReason: null,
       ip: client.ip,
       userAgent: client.userAgent,
+      generation: 0,
+      tokenHash: hashRefreshToken(refreshToken),
+      previousTokenHash: null,
+      rotatedAt: null,
+      successorSalt: null,
+      tokenKey,
+      legacyTokenId: null,
+    };
+    await this.store.create(session, {
+      userId,
+      type: 'login',
+      sessionId: id,
+      ip: client.ip,
+      userAgent: client.userAgent,
     });
-    await this.sessions.insert(session);
-    const refreshToken = formatRefreshToken(randomUUID(), newRefreshSecret());
-    await this.insertToken(refreshToken, session.id, null, now, refreshExpiresAt);
-    return { session, refreshToken, refreshExpiresAt };
+    return { session, refreshToken, refreshExpiresAt: idleExpiresAt, rotated: true };
   }
 
   /**
-   * Exchanges a refresh token for its successor. A rotated token presented again within the
-   * grace window gets the same successor; later, or if it is not the live token's immediate
-   * predecessor, it is theft and the whole session is revoked. `approve` may still refuse a
-   * request that is otherwise valid, without side effects.
+   * Exchanges a refresh token for its successor. The immediate predecessor of the live token,
+   * presented again within the grace window, gets the same successor; later, or any older
+   * ancestor, is theft: the whole session is revoked.
    */
-  async rotate(
-    presented: string,
-    client: ClientContext,
-    approve: Approval = () => undefined,
-  ): Promise<IssuedRefreshToken> {
-    const { row, secret, session } = await this.authenticate(presented);
-    if (session.revokedAt) throw new AuthError('refresh_token_revoked');
-    const now = new Date();
-    // An ended session is expired, not stolen, even if the token presented was rotated.
-    if (session.expiresAt <= now) throw new AuthError('refresh_token_expired');
-    if (row.usedAt) return this.replay(row, secret, session, now, client, approve);
-    if (row.expiresAt <= now) throw new AuthError('refresh_token_expired');
-    approve(session);
-
-    // The successor is written first but is inert: nobody knows its secret until the claim
-    // below succeeds. A crash in between leaves an orphan row that no one can ever present.
-    const successorId = randomUUID();
-    const salt = newRefreshSecret();
-    const successor = formatRefreshToken(successorId, deriveSuccessorSecret(secret, salt));
-    const refreshExpiresAt = this.idleExpiry(now, session.expiresAt);
-    await this.insertToken(successor, session.id, row.id, now, refreshExpiresAt);
-    const claim = await this.tokens
-      .createQueryBuilder()
-      .update(RefreshToken)
-      .set({ usedAt: now, replacedById: successorId, successorSalt: salt })
-      .where('id = :id AND used_at IS NULL', { id: row.id })
-      .execute();
-    if (claim.affected !== 1) {
-      // Another request rotated this token first: answer with what it got.
-      await this.tokens.delete({ id: successorId });
-      const winner = await this.tokens.findOneByOrFail({ id: row.id });
-      return this.replay(winner, secret, session, now, client, approve);
+  async rotate(presented: string, client: ClientContext, prepare: RefreshPreparation): Promise<IssuedRefreshToken> {
+    let located = await this.locate(presented);
+    // A lost race reads the session again and answers from what the winner wrote.
+    for (let attempt = 0; ; attempt++) {
+      const { session, generation } = located;
+      if (session.revokedAt) throw new AuthError('refresh_token_revoked');
+      const now = new Date();
+      // An ended session is expired, not stolen, even if the token presented was rotated.
+      if (session.expiresAt <= now) throw new AuthError('refresh_token_expired');
+      if (generation === session.generation) {
+        if (!hashesMatch(session.tokenHash, located.tokenHash)) throw new AuthError('refresh_token_invalid');
+        if (session.idleExpiresAt <= now) throw new AuthError('refresh_token_expired');
+        if (session.generation >= MAX_GENERATION) throw new AuthError('refresh_token_expired');
+        const issued = await this.advance(located, now, await prepare(session));
+        if (issued) return issued;
+        if (attempt > 0) throw new AuthError('refresh_token_invalid');
+        const reread = await this.store.find(session.id);
+        if (!reread) throw new AuthError('refresh_token_invalid');
+        located = { ...located, session: reread };
+        continue;
+      }
+      if (generation === session.generation - 1) {
+        const replay = this.graceReplay(located, now);
+        if (replay) {
+          if (session.idleExpiresAt <= now) throw new AuthError('refresh_token_expired');
+          await prepare(session);
+          this.metrics.refreshGraceReplays.inc();
+          return { session, refreshToken: replay, refreshExpiresAt: session.idleExpiresAt, rotated: false };
+        }
+      } else if (generation > session.generation) {
+        throw new AuthError('refresh_token_invalid');
+      }
+      await this.revoke(
+        { sessionIds: [session.id] },
+        'refresh_token_reused',
+        {
+          userId: session.userId,
+          type: 'refresh_token_reused',
+          sessionId: session.id,
+          client,
+        },
+        { eventOnlyIfRevoked: true },
+      );
+      this.metrics.refreshReuseDetections.inc();
+      throw new AuthError('refresh_token_reused');
     }
-    await this.sessions.update({ id: session.id }, { lastUsedAt: now, idleExpiresAt: refreshExpiresAt });
-    session.lastUsedAt = now;
-    session.idleExpiresAt = refreshExpiresAt;
-    return { session, refreshToken: successor, refreshExpiresAt };
   }
 
   /**
@@ -124,7 +179,7 @@ export class TokensService {
    */
   async sessionOf(presented: string): Promise<Session | null> {
     try {
-      return (await this.authenticate(presented)).session;
+      return (await this.locate(presented)).session;
     } catch (error) {
       if (error instanceof AuthError && error.code === 'refresh_token_invalid') return null;
       throw error;
@@ -132,149 +187,158 @@ export class TokensService {
   }
 
   /**
-   * A refresh token's state for RFC 7662 introspection: `null` unless it is genuine, unrotated,
-   * unexpired and its session live.
+   * A refresh token's state for RFC 7662 introspection: `null` unless it is the live token of a
+   * live session.
    */
   async inspect(presented: string): Promise<{ session: Session; issuedAt: Date; expiresAt: Date } | null> {
-    let found: Awaited<ReturnType<TokensService['authenticate']>>;
+    let located: Located;
     try {
-      found = await this.authenticate(presented);
+      located = await this.locate(presented);
     } catch (error) {
       if (error instanceof AuthError) return null;
       throw error;
     }
-    const { row, session } = found;
+    const { session } = located;
     const now = new Date();
-    if (row.usedAt || session.revokedAt || row.expiresAt <= now || session.expiresAt <= now) return null;
-    return { session, issuedAt: row.createdAt, expiresAt: row.expiresAt };
+    const live =
+      located.generation === session.generation &&
+      hashesMatch(session.tokenHash, located.tokenHash) &&
+      !session.revokedAt &&
+      session.idleExpiresAt > now &&
+      session.expiresAt > now;
+    return live
+      ? { session, issuedAt: session.rotatedAt ?? session.createdAt, expiresAt: session.idleExpiresAt }
+      : null;
   }
 
   /** A session by id, if it belongs to the user. */
   async findSession(userId: string, sessionId: string): Promise<Session | null> {
-    return this.sessions.findOneBy({ id: sessionId, userId });
+    const session = await this.store.find(sessionId);
+    return session && session.userId === userId ? session : null;
   }
 
   /** The user's sessions that can still be refreshed, most recently used first. */
   liveSessions(userId: string): Promise<Session[]> {
-    const now = new Date();
-    return this.sessions.find({
-      where: { userId, revokedAt: IsNull(), idleExpiresAt: MoreThan(now), expiresAt: MoreThan(now) },
-      order: { lastUsedAt: 'DESC' },
-    });
+    return this.store.liveSessions(userId, new Date());
   }
 
   /**
-   * Deletes sessions (and, by cascade, their refresh tokens) that ended more than `retentionMs`
-   * ago, by expiry or revocation. Safe at any time: a missing session counts as revoked.
-   */
-  async purgeEnded(retentionMs: number): Promise<number> {
-    const cutoff = new Date(Date.now() - retentionMs);
-    const result = await this.sessions
-      .createQueryBuilder()
-      .delete()
-      .from(Session)
-      .where('expires_at < :cutoff OR idle_expires_at < :cutoff OR revoked_at < :cutoff', { cutoff })
-      .execute();
-    return result.affected ?? 0;
-  }
-
-  /**
-   * Revokes sessions in the database, then tells every instance through the cache. Returns the
+   * Revokes sessions and writes the actor's security event in the same atomic step (only if
+   * something was revoked, with `eventOnlyIfRevoked`), then tells every instance. Returns the
    * ids that were live until now.
    */
-  async revokeSessions(sessionIds: readonly string[], reason: SessionRevokedReason): Promise<string[]> {
-    if (sessionIds.length === 0) return [];
-    const live = await this.sessions.find({
-      select: { id: true },
-      where: { id: In([...sessionIds]), revokedAt: IsNull() },
-    });
-    const ids = live.map((session) => session.id);
-    if (ids.length > 0) {
-      await this.sessions
-        .createQueryBuilder()
-        .update(Session)
-        .set({ revokedAt: new Date(), revokedReason: reason })
-        .where('id IN (:...ids) AND revoked_at IS NULL', { ids })
-        .execute();
-    }
-    // Published even for sessions revoked earlier: the cache may have lost them.
-    await this.revocation.publish(sessionIds);
+  async revoke(
+    target: RevocationTarget,
+    reason: SessionRevokedReason,
+    actor: Actor | null,
+    options: { eventOnlyIfRevoked?: boolean } = {},
+  ): Promise<string[]> {
+    const event = actor
+      ? {
+          userId: actor.userId,
+          type: actor.type,
+          sessionId: actor.sessionId ?? null,
+          ip: actor.client.ip,
+          userAgent: actor.client.userAgent,
+        }
+      : null;
+    const ids = await this.store.revoke(target, reason, event, options);
+    if (ids.length > 0) this.metrics.revocations.labels(reason).inc(ids.length);
+    // Published after the write; ids revoked earlier need no message (the poll and the cache know).
+    await this.revocation.revoked(ids);
     return ids;
   }
 
-  /** Revokes every live session of a user, but `keepSessionId`; returns the revoked ids. */
-  async revokeUserSessions(userId: string, reason: SessionRevokedReason, keepSessionId?: string): Promise<string[]> {
-    const live = await this.sessions.find({ select: { id: true }, where: { userId, revokedAt: IsNull() } });
-    return this.revokeSessions(
-      live.map((session) => session.id).filter((id) => id !== keepSessionId),
-      reason,
-    );
-  }
-
-  private async authenticate(presented: string): Promise<{ row: RefreshToken; secret: string; session: Session }> {
+  /** Finds the session and generation of a presented token, checking it is genuine. */
+  private async locate(presented: string): Promise<Located> {
     const parsed = parseRefreshToken(presented);
     if (!parsed) throw new AuthError('refresh_token_invalid');
-    const row = await this.tokens.findOneBy({ id: parsed.id });
-    // A wrong secret with a right id is rejected here, before anything about the session changes.
-    if (!row || !hashesMatch(row.tokenHash, hashRefreshToken(presented))) throw new AuthError('refresh_token_invalid');
-    const session = await this.sessions.findOneBy({ id: row.sessionId });
-    if (!session) throw new AuthError('refresh_token_invalid');
-    return { row, secret: parsed.secret, session };
-  }
-
-  private async replay(
-    row: RefreshToken,
-    secret: string,
-    session: Session,
-    now: Date,
-    client: ClientContext,
-    approve: Approval,
-  ): Promise<IssuedRefreshToken> {
-    const graceMs = this.options.refreshReuseGrace * 1000;
-    if (
-      graceMs > 0 &&
-      row.usedAt &&
-      now.getTime() - row.usedAt.getTime() <= graceMs &&
-      row.replacedById &&
-      row.successorSalt
-    ) {
-      const successor = await this.tokens.findOneBy({ id: row.replacedById });
-      // Only the immediate predecessor of the live token gets the grace.
-      if (successor && successor.usedAt === null) {
-        if (successor.expiresAt <= now) throw new AuthError('refresh_token_expired');
-        const refreshToken = formatRefreshToken(successor.id, deriveSuccessorSecret(secret, row.successorSalt));
-        if (hashesMatch(successor.tokenHash, hashRefreshToken(refreshToken))) {
-          approve(session);
-          return { session, refreshToken, refreshExpiresAt: successor.expiresAt };
-        }
-      }
+    const tokenHash = hashRefreshToken(presented);
+    if (parsed.format === 'v2') {
+      const session = await this.store.find(parsed.sessionId);
+      // The tag proves we issued this generation for this session: without it, anyone who knows
+      // a session id could forge an "old" token and get the session revoked as stolen.
+      if (!session || !tagMatches(parsed, session.tokenKey)) throw new AuthError('refresh_token_invalid');
+      return { session, generation: parsed.generation, tokenHash, secret: parsed.secret, parsed };
     }
-    await this.revokeSessions([session.id], 'refresh_token_reused');
-    await this.events.record(session.userId, 'refresh_token_reused', client, session.id);
-    throw new AuthError('refresh_token_reused');
+    const row = await this.store.findLegacyToken(parsed.tokenId);
+    if (!row || !hashesMatch(row.tokenHash, tokenHash)) throw new AuthError('refresh_token_invalid');
+    const session = await this.store.find(row.sessionId);
+    if (!session) throw new AuthError('refresh_token_invalid');
+    // First-format tokens sit below generation 1: the live one of the upgrade is 0, its
+    // predecessor -1, anything older further down (theft, like any old ancestor).
+    const generation =
+      parsed.tokenId === session.legacyTokenId
+        ? 0
+        : session.generation === 0 && hashesMatch(session.previousTokenHash, tokenHash)
+          ? -1
+          : -2;
+    return { session, generation, tokenHash, secret: parsed.secret, parsed };
   }
 
-  private async insertToken(
-    token: string,
-    sessionId: string,
-    parentId: string | null,
-    now: Date,
-    expiresAt: Date,
-  ): Promise<void> {
-    await this.tokens.insert({
-      id: parseRefreshToken(token)!.id,
-      sessionId,
-      parentId,
-      tokenHash: hashRefreshToken(token),
-      createdAt: now,
+  /** Writes the successor of the live token; `null` when another request rotated it first. */
+  private async advance(located: Located, now: Date, plan: RefreshPlan): Promise<IssuedRefreshToken | null> {
+    const { session } = located;
+    const salt = newRefreshSecret();
+    const generation = session.generation + 1;
+    const refreshToken = formatRefreshToken(
+      session.id,
+      generation,
+      deriveSuccessorSecret(located.secret, salt),
+      session.tokenKey,
+    );
+    // A role with a shorter lifetime, gained since login, shortens the session; nothing lengthens it.
+    const expiresAt = new Date(
+      Math.min(session.expiresAt.getTime(), session.createdAt.getTime() + plan.sessionMaxAge * 1000),
+    );
+    if (expiresAt <= now) throw new AuthError('refresh_token_expired');
+    const idleExpiresAt = new Date(Math.min(now.getTime() + plan.refreshTokenTtl * 1000, expiresAt.getTime()));
+    const tokenHash = hashRefreshToken(refreshToken);
+    const won = await this.store.rotate({
+      sessionId: session.id,
+      fromGeneration: session.generation,
+      fromHash: session.tokenHash!,
+      tokenHash,
+      successorSalt: salt,
+      at: now,
+      idleExpiresAt,
       expiresAt,
-      usedAt: null,
-      replacedById: null,
-      successorSalt: null,
+      scope: plan.scope,
     });
+    if (!won) return null;
+    this.metrics.refreshRotations.inc();
+    return {
+      session: {
+        ...session,
+        generation,
+        tokenHash,
+        previousTokenHash: session.tokenHash,
+        rotatedAt: now,
+        successorSalt: salt,
+        lastUsedAt: now,
+        idleExpiresAt,
+        expiresAt,
+        scope: plan.scope,
+      },
+      refreshToken,
+      refreshExpiresAt: idleExpiresAt,
+      rotated: true,
+    };
   }
 
-  private idleExpiry(now: Date, sessionExpiresAt: Date): Date {
-    return new Date(Math.min(now.getTime() + this.options.refreshTokenTtl * 1000, sessionExpiresAt.getTime()));
+  /** The live token again, for its immediate predecessor within the grace window; else `null`. */
+  private graceReplay(located: Located, now: Date): string | null {
+    const { session } = located;
+    const graceMs = this.config.refreshReuseGrace * 1000;
+    if (graceMs <= 0 || !session.rotatedAt || !session.successorSalt) return null;
+    if (now.getTime() - session.rotatedAt.getTime() > graceMs) return null;
+    if (!hashesMatch(session.previousTokenHash, located.tokenHash)) return null;
+    const secret = deriveSuccessorSecret(located.secret, session.successorSalt);
+    // The live token of a session from before the upgrade is still in the first format.
+    const successor =
+      session.generation === 0 && session.legacyTokenId
+        ? `${session.legacyTokenId}.${secret}`
+        : formatRefreshToken(session.id, session.generation, secret, session.tokenKey);
+    return hashesMatch(session.tokenHash, hashRefreshToken(successor)) ? successor : null;
   }
 }

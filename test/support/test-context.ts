@@ -8,8 +8,8 @@ import pg from 'pg';
 import { createClient } from 'redis';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
-import { createApp } from '../../src/app.factory.js';
-import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
+import { createApp } from '../../src/server/app.factory.js';
+import { loadConfig, type AppConfig } from '../../src/server/config/app.config.js';
 
 /** `npm run test:services`: PostgreSQL and Redis instead of SQLite and the in-process store. */
 export const SERVICES = process.env.TEST_SERVICES === '1';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/swagger.js';
 import { IsString, Length } from 'class-validator';
 
 /** `POST /auth/password` body. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/swagger.js';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 import { NormalizeEmail } from './register.dto.js';
 

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../../common/swagger.js';
 import { IsOptional, IsString } from 'class-validator';
 
 /** Body of `POST /auth/refresh` and `POST /auth/logout`: the refresh token in body mode. */

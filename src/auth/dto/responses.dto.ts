@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/swagger.js';
 
 /** Token response, with the OAuth 2.0 field names of RFC 6749 §5.1. */
 export class TokenResponseDto {
@@ -38,8 +38,13 @@ export class UserResponseDto {
   @ApiProperty({ example: ['user'] })
   roles!: string[];
 
-  @ApiProperty({ example: '2026-11-25T08:00:00.000Z' })
-  createdAt!: Date;
+  @ApiProperty({
+    example: '2026-11-25T08:00:00.000Z',
+    nullable: true,
+    type: Date,
+    description: 'When the user store records it.',
+  })
+  createdAt!: Date | null;
 }
 
 /** A live session of the caller. */

@@ -1,11 +1,23 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
-import { AuthError } from '../../common/auth.error.js';
-import { verificationError } from '../access-token.service.js';
+import type { Request, Response } from 'express';
+import { AuthError, applyErrorHeaders } from '../../common/auth.error.js';
+import { isDatabaseUnavailable } from '../../common/database-errors.js';
+import { AuthMetrics } from '../../metrics/auth-metrics.service.js';
+import { AccessTokenService, verificationError } from '../access-token.service.js';
 import type { AuthUser } from '../auth-user.interface.js';
+import { bearerToken, hasAuthorization } from '../bearer-token.js';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
+import { ROLES_KEY } from '../decorators/roles.decorator.js';
+import { SCOPES_KEY } from '../decorators/scopes.decorator.js';
 import { JwtStrategy } from '../jwt.strategy.js';
+
+/** What a route asks of its caller, read once per handler. */
+interface RouteRules {
+  open: boolean;
+  roles?: string[];
+  scopes?: string[];
+}
 
 /** The callbacks passport gives a strategy for one authentication attempt. */
 interface StrategyAttempt {
@@ -17,52 +29,124 @@ interface StrategyAttempt {
   authenticate(request: Request, options: object): void;
 }
 
+/** Marks a request this guard has authenticated, so a second run (global and per-controller) is free. */
+const AUTHENTICATED = Symbol('nest-refresh-auth:authenticated');
+
 /**
- * The global guard: every route needs a valid, unrevoked bearer access token unless it is
- * `@Public()`. Failures become coded errors (`token_missing`, `token_invalid`, …).
+ * Authenticates bearer access tokens and enforces `@Roles()` and `@Scopes()`: registered for
+ * every route by default (`globalGuard`), or put where the host wants it with
+ * `@UseGuards(JwtAuthGuard)`. `@Public()` routes pass. Failures are coded errors with their
+ * RFC 6750 `WWW-Authenticate` header, whichever exception filter answers them.
  *
- * It runs this app's own passport-jwt strategy instance rather than looking one up by name in
- * passport's process-wide registry, where a second app in the same process (a test, a worker)
- * would replace it with its own keys and database.
+ * A token seen before is not verified again (its `exp` is); the session's revocation is checked
+ * on every request, answered from memory in the common case. It runs this app's own
+ * passport-jwt strategy instance rather than one from passport's process-wide registry, where a
+ * second app in the same process would replace it with its own keys and database.
+ *
+ * @example @UseGuards(JwtAuthGuard) @Get('me') me(@CurrentUser() user: AuthUser) {}
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
+  private readonly rules = new WeakMap<object, Map<object, RouteRules>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly strategy: JwtStrategy,
+    private readonly accessTokens: AccessTokenService,
+    private readonly metrics: AuthMetrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.isPublic(context)) return true;
-    const request = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
-    request.user = await this.authenticate(request);
-    return true;
+    const rules = this.rulesOf(context);
+    if (rules.open) return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request & { user?: AuthUser; [AUTHENTICATED]?: true }>();
+    try {
+      if (!request[AUTHENTICATED]) {
+        request.user = await this.authenticate(request);
+        request[AUTHENTICATED] = true;
+      }
+      this.authorize(request.user!, rules);
+      return true;
+    } catch (thrown) {
+      const error = this.toAuthError(thrown);
+      this.metrics.authFailures.labels(error.code).inc();
+      applyErrorHeaders(http.getResponse<Response>(), error);
+      throw error;
+    }
   }
 
   /** Whether the route is open; handler metadata wins over the controller's. */
   protected isPublic(context: ExecutionContext): boolean {
-    return (
-      this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true
-    );
+    return this.rulesOf(context).open;
   }
 
-  /** Turns passport-jwt's "fail" information into our error. */
-  protected failure(info: unknown): AuthError {
-    if (info instanceof Error && info.message === 'No auth token') return new AuthError('token_missing');
-    return verificationError(info);
+  /** Checks `@Roles()` (any of) and `@Scopes()` (all of) against the caller. */
+  protected authorize(user: AuthUser, rules: RouteRules): void {
+    if (rules.roles && rules.roles.length > 0 && !rules.roles.some((role) => user.roles.includes(role))) {
+      throw new AuthError('insufficient_role');
+    }
+    if (rules.scopes && rules.scopes.length > 0 && !rules.scopes.every((scope) => user.scopes.includes(scope))) {
+      throw new AuthError('insufficient_scope');
+    }
   }
 
-  private authenticate(request: Request): Promise<AuthUser> {
+  private async authenticate(request: Request): Promise<AuthUser> {
+    const raw = bearerToken(request);
+    if (raw === undefined) {
+      // A bearer header in a shape RFC 6750 does not allow is a bad token, not a missing one.
+      throw new AuthError(
+        hasAuthorization(request) && /^bearer(\s|$)/i.test(request.headers.authorization!)
+          ? 'token_invalid'
+          : 'token_missing',
+      );
+    }
+    const user = this.accessTokens.recall(raw) ?? (await this.verify(request));
+    await this.accessTokens.checkRevocation(user);
+    // Each request gets its own copy: the remembered caller is shared by every request with this token.
+    return { ...user, roles: [...user.roles], scopes: [...user.scopes] };
+  }
+
+  private verify(request: Request): Promise<AuthUser> {
     return new Promise((resolve, reject) => {
       // Passport's own way of running a strategy: a per-attempt object with the callbacks.
       const attempt = Object.create(this.strategy) as StrategyAttempt;
       attempt.success = resolve;
-      attempt.fail = (info) => reject(this.failure(info));
-      // From validate(): a revoked session, or the database being down: passed on unchanged.
+      attempt.fail = (info) =>
+        reject(
+          info instanceof Error && info.message === 'No auth token'
+            ? new AuthError('token_missing')
+            : verificationError(info),
+        );
       attempt.error = reject;
       attempt.pass = () => reject(new AuthError('token_missing'));
       attempt.redirect = () => reject(new AuthError('token_invalid'));
       attempt.authenticate(request, {});
     });
+  }
+
+  private toAuthError(thrown: unknown): AuthError {
+    if (thrown instanceof AuthError) return thrown;
+    if (isDatabaseUnavailable(thrown)) {
+      return new AuthError('service_unavailable', 'The session store cannot be reached; retry later.');
+    }
+    throw thrown;
+  }
+
+  private rulesOf(context: ExecutionContext): RouteRules {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byClass = this.rules.get(handler);
+    let rules = byClass?.get(controller);
+    if (rules) return rules;
+    const targets = [handler, controller];
+    rules = {
+      open: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) === true,
+      roles: this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets),
+      scopes: this.reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, targets),
+    };
+    if (!byClass) this.rules.set(handler, (byClass = new Map()));
+    byClass.set(controller, rules);
+    return rules;
   }
 }

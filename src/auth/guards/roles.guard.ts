@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
-import { AuthError } from '../../common/auth.error.js';
+import type { Request, Response } from 'express';
+import { AuthError, applyErrorHeaders } from '../../common/auth.error.js';
 import type { AuthUser } from '../auth-user.interface.js';
 import { ROLES_KEY } from '../decorators/roles.decorator.js';
 
@@ -17,8 +17,15 @@ export class RolesGuard implements CanActivate {
     ]);
     if (!required || required.length === 0) return true;
     const user = context.switchToHttp().getRequest<Request & { user?: AuthUser }>().user;
-    if (!user) throw new AuthError('token_missing');
-    if (!required.some((role) => user.roles.includes(role))) throw new AuthError('insufficient_role');
+    const refusal = !user
+      ? new AuthError('token_missing')
+      : !required.some((role) => user.roles.includes(role))
+        ? new AuthError('insufficient_role')
+        : null;
+    if (refusal) {
+      applyErrorHeaders(context.switchToHttp().getResponse<Response>(), refusal);
+      throw refusal;
+    }
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
-import { AuthError } from '../../common/auth.error.js';
+import type { Request, Response } from 'express';
+import { AuthError, applyErrorHeaders } from '../../common/auth.error.js';
 import type { AuthUser } from '../auth-user.interface.js';
 import { SCOPES_KEY } from '../decorators/scopes.decorator.js';
 
@@ -17,8 +17,15 @@ export class ScopesGuard implements CanActivate {
     ]);
     if (!required || required.length === 0) return true;
     const user = context.switchToHttp().getRequest<Request & { user?: AuthUser }>().user;
-    if (!user) throw new AuthError('token_missing');
-    if (!required.every((scope) => user.scopes.includes(scope))) throw new AuthError('insufficient_scope');
+    const refusal = !user
+      ? new AuthError('token_missing')
+      : !required.every((scope) => user.scopes.includes(scope))
+        ? new AuthError('insufficient_scope')
+        : null;
+    if (refusal) {
+      applyErrorHeaders(context.switchToHttp().getResponse<Response>(), refusal);
+      throw refusal;
+    }
     return true;
   }
 }
