@@ -15,6 +15,8 @@ import type { AuthConfig } from '../auth/auth-options.js';
 interface Connection {
   /** Requests received and not yet answered. */
   active: number;
+  /** Their responses, so a drain can still mark them `Connection: close`. */
+  responses: Set<ServerResponse>;
   /** When it last started or finished a request (or connected). */
   lastActivity: number;
   /** `socket.bytesRead` at that moment: more since means a request is arriving. */
@@ -56,9 +58,15 @@ export class HttpDrain implements OnApplicationBootstrap, BeforeApplicationShutd
     return !this.draining;
   }
 
-  /** Marks the instance as not ready, ahead of `app.close()` (the signal arrived). */
+  /**
+   * Marks the instance as not ready, ahead of `app.close()` (the signal arrived): readiness
+   * answers 503 and every response not yet started will close its connection.
+   */
   beginDrain(): void {
     this.draining = true;
+    for (const connection of this.connections.values()) {
+      for (const response of connection.responses) if (!response.headersSent) response.setHeader('Connection', 'close');
+    }
   }
 
   onApplicationBootstrap(): void {
@@ -66,13 +74,14 @@ export class HttpDrain implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!server || typeof server.on !== 'function') return;
     this.server = server;
     server.on('connection', (socket: Socket) => {
-      this.connections.set(socket, { active: 0, lastActivity: Date.now(), bytesRead: 0 });
+      this.connections.set(socket, { active: 0, responses: new Set(), lastActivity: Date.now(), bytesRead: 0 });
       socket.once('close', () => this.connections.delete(socket));
     });
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       const connection = this.connections.get(request.socket);
       if (!connection) return;
       connection.active++;
+      connection.responses.add(response);
       connection.lastActivity = Date.now();
       // Once draining, every response tells the client this connection ends with it.
       if (this.draining && !response.headersSent) response.setHeader('Connection', 'close');
@@ -81,6 +90,7 @@ export class HttpDrain implements OnApplicationBootstrap, BeforeApplicationShutd
         if (settled) return;
         settled = true;
         connection.active--;
+        connection.responses.delete(response);
         connection.lastActivity = Date.now();
         connection.bytesRead = request.socket.bytesRead;
         if (this.draining && connection.active === 0) request.socket.end();
@@ -95,12 +105,13 @@ export class HttpDrain implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
+    this.beginDrain();
     const server = this.server;
     if (!server?.listening) return;
     const deadline = Date.now() + Math.max(1000, this.config.shutdownTimeout * 1000 - CLOSE_RESERVE_MS);
     await sleep(ACCEPT_GRACE_MS);
-    await new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+    // Stops accepting. Its callback would only run once every connection has ended: not awaited.
+    NetServer.prototype.close.call(server);
     const initial = this.connections.size;
     while (this.connections.size > 0 && Date.now() < deadline) {
       const now = Date.now();

@@ -19,12 +19,14 @@ const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 export class RequestLogMiddleware implements NestMiddleware {
   private readonly logger = new Logger('HTTP');
   private readonly trustIds: boolean;
+  private readonly json: boolean;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: HttpMetrics,
   ) {
     this.trustIds = config.trustProxy !== false;
+    this.json = config.logFormat === 'json';
   }
 
   use(request: Request, response: Response, next: NextFunction): void {
@@ -39,15 +41,22 @@ export class RequestLogMiddleware implements NestMiddleware {
       const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
       this.metrics.observe(request.method, route, response.statusCode, seconds);
       const userId = (request as Request & { user?: { id?: string } }).user?.id;
-      this.logger.log({
-        msg: 'request',
-        requestId: id,
-        method: request.method,
-        route,
-        status: response.statusCode,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-        ...(userId ? { userId } : {}),
-      });
+      const durationMs = Math.round(seconds * 1e6) / 1e3;
+      if (this.json) {
+        this.logger.log({
+          msg: 'request',
+          requestId: id,
+          method: request.method,
+          route,
+          status: response.statusCode,
+          durationMs,
+          ...(userId ? { userId } : {}),
+        });
+      } else {
+        this.logger.log(
+          `${request.method} ${route} ${response.statusCode} ${durationMs}ms id=${id}${userId ? ` user=${userId}` : ''}`,
+        );
+      }
     });
     next();
   }
