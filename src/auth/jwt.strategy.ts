@@ -1,10 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Strategy } from 'passport-jwt';
+import { Strategy as PassportJwtStrategy } from 'passport-jwt';
 import { AccessTokenService } from './access-token.service.js';
 import type { AuthUser } from './auth-user.interface.js';
 import { bearerToken } from './bearer-token.js';
+
+/** The options of passport-jwt's `Strategy` that we pass. */
+interface BearerStrategyOptions {
+  jwtFromRequest: (request: Request) => string | null;
+  secretOrKeyProvider: (
+    request: unknown,
+    rawJwt: string,
+    done: (error: unknown, key?: string | Buffer) => void,
+  ) => void;
+  algorithms: string[];
+  issuer: string;
+  audience: string;
+  jsonWebTokenOptions: { clockTolerance: number };
+  ignoreExpiration: boolean;
+  passReqToCallback: true;
+}
+
+// passport-jwt's class under a type of our own: the shipped .d.ts files then never name
+// passport-jwt, whose types (@types/passport-jwt) a host does not have.
+const Strategy = PassportJwtStrategy as unknown as new (
+  options: BearerStrategyOptions,
+  verify: (...args: never[]) => void,
+) => { name: string; authenticate(request: Request, options?: object): void };
 
 /**
  * passport-jwt strategy for bearer access tokens: pinned algorithm, issuer, audience and `typ`,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { AuthEvents } from '../auth/auth-events.service.js';
 import { AUTH_CONFIG } from '../auth/auth.constants.js';
 import type { AuthConfig } from '../auth/auth-options.js';
 import { AuthError } from '../common/auth.error.js';
@@ -80,6 +81,7 @@ export class TokensService {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly revocation: RevocationService,
     private readonly metrics: AuthMetrics,
+    private readonly notify: AuthEvents,
   ) {}
 
   /** Starts a session (one login) and writes its `login` event with it. */
@@ -157,7 +159,7 @@ export class TokensService {
       } else if (generation > session.generation) {
         throw new AuthError('refresh_token_invalid');
       }
-      await this.revoke(
+      const revoked = await this.revoke(
         { sessionIds: [session.id] },
         'refresh_token_reused',
         {
@@ -168,6 +170,8 @@ export class TokensService {
         },
         { eventOnlyIfRevoked: true },
       );
+      // Like the security log entry: once, by the request that revoked the session.
+      if (revoked.length > 0) this.notify.emit('refresh_token_reused', session.userId, client, session.id);
       this.metrics.refreshReuseDetections.inc();
       throw new AuthError('refresh_token_reused');
     }
