@@ -92,8 +92,16 @@ function fromHttpException(exception: HttpException): AuthError {
   const status = exception.getStatus();
   switch (status) {
     case 400:
-      // A JSON parse error's message quotes the body, which may hold a password: never echo it.
-      return new AuthError('validation_failed', exception.cause ? 'Request body is malformed' : exception.message);
+      // A JSON parse error's message quotes the body, which may hold a password: never echo it. A
+      // path parameter that is not valid percent-encoding (a URIError) is the path's fault.
+      return new AuthError(
+        'validation_failed',
+        exception.cause instanceof URIError
+          ? 'Request path is malformed'
+          : exception.cause
+            ? 'Request body is malformed'
+            : exception.message,
+      );
     case 401:
       // Another passport strategy or guard of the host app.
       return new AuthError('token_invalid');

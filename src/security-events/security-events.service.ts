@@ -4,6 +4,9 @@ import { LessThan, type DataSource, type Repository } from 'typeorm';
 import type { ClientContext } from '../common/client-context.js';
 import { SecurityEvent, type SecurityEventType } from './security-event.entity.js';
 
+/** Largest id of the log's `integer` column (PostgreSQL's is 32-bit). */
+const MAX_EVENT_ID = 2_147_483_647;
+
 /** One page of a user's security log, newest first. */
 export interface SecurityEventPage {
   items: Array<{
@@ -46,7 +49,8 @@ export class SecurityEventsService {
 
   /** A page of the user's log, newest first; `cursor` is the previous page's `nextCursor`. */
   async list(userId: string, limit: number, cursor?: string): Promise<SecurityEventPage> {
-    const before = cursor === undefined ? undefined : Number(cursor);
+    // A cursor past the largest id the column holds (PostgreSQL `integer`) is before every event.
+    const before = cursor === undefined || Number(cursor) > MAX_EVENT_ID ? undefined : Number(cursor);
     const rows = await this.events.find({
       where: before === undefined ? { userId } : { userId, id: LessThan(before) },
       order: { id: 'DESC' },

@@ -6,7 +6,7 @@ import { urlencoded } from 'express';
 import helmet from 'helmet';
 import { AuthExceptionFilter, createValidationPipe } from '../index.js';
 import { AppModule } from './app.module.js';
-import { answerParserErrors } from './client-errors.js';
+import { answerParserErrors, refuseProtocolViolations } from './client-errors.js';
 import type { AppConfig } from './config/app.config.js';
 import { setupSwagger } from './swagger.js';
 
@@ -34,12 +34,15 @@ export async function createApp(
     abortOnError: false,
     ...(logger !== undefined ? { logger } : {}),
   });
+  // No upgrade-insecure-requests: it would break Swagger UI on a plain-HTTP development server;
+  // production sits behind HTTPS with HSTS (helmet's default) anyway. First, so that the answers
+  // to unreadable requests and bodies carry its headers too.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // Before the body parsers: a request that Node would have refused is not read any further.
+  app.use(refuseProtocolViolations);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // Form bodies only where RFC 6749 wants them; everything else is JSON.
   app.use('/oauth', urlencoded({ limit: BODY_LIMIT, extended: false }));
-  // No upgrade-insecure-requests: it would break Swagger UI on a plain-HTTP development server;
-  // production sits behind HTTPS with HSTS (helmet's default) anyway.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(cookieParser());
   app.disable('x-powered-by');
   // The client IP feeds the per-IP login limit and the security log: only trusted proxies may set it.
