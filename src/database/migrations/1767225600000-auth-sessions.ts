@@ -91,11 +91,8 @@ export class AuthSessions1767225600000 implements MigrationInterface {
           ? "UPDATE sessions SET token_key = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')"
           : 'UPDATE sessions SET token_key = lower(hex(randomblob(32)))',
       );
-      await queryRunner.changeColumn(
-        'sessions',
-        'token_key',
-        new TableColumn({ ...varchar('token_key', 64), isNullable: false }),
-      );
+      // In place on PostgreSQL; SQLite would rebuild the table for it, and every row has a key now.
+      if (postgres) await queryRunner.query('ALTER TABLE "sessions" ALTER COLUMN "token_key" SET NOT NULL');
       await this.loosenUserId(queryRunner, 'sessions');
     }
     await ensureIndex(queryRunner, 'sessions', ['user_id']);
@@ -156,23 +153,32 @@ export class AuthSessions1767225600000 implements MigrationInterface {
     for (const table of ['security_events', 'refresh_tokens', 'sessions']) await queryRunner.dropTable(table, true);
   }
 
-  /** Drops a foreign key to `users` and widens `user_id` to 255 characters. */
+  /**
+   * On PostgreSQL, drops the foreign key to `users` and widens `user_id` to 255 characters, both
+   * in place (TypeORM's changeColumn would drop and re-add the column, losing its values).
+   * SQLite enforces no length, and its first-schema databases belong to the service, whose users
+   * are the built-in table: rebuilding the table there would buy nothing.
+   */
   private async loosenUserId(queryRunner: QueryRunner, tableName: string): Promise<void> {
+    if (queryRunner.connection.driver.options.type !== 'postgres') return;
     const table = await queryRunner.getTable(tableName);
     for (const key of table?.foreignKeys ?? []) {
-      if (key.referencedTableName === 'users' || key.referencedTableName.endsWith('.users'))
+      if (key.referencedTableName === 'users' || key.referencedTableName.endsWith('.users')) {
         await queryRunner.dropForeignKey(tableName, key);
+      }
     }
-    const column = (await queryRunner.getTable(tableName))?.findColumnByName('user_id');
-    if (column && column.length !== '255') {
-      await queryRunner.changeColumn(tableName, 'user_id', new TableColumn(varchar('user_id', 255, false)));
-    }
+    await queryRunner.query(`ALTER TABLE "${tableName}" ALTER COLUMN "user_id" TYPE varchar(255)`);
   }
 }
 
 /** Creates an index on the columns unless the table has one on exactly them. */
 export async function ensureIndex(queryRunner: QueryRunner, tableName: string, columnNames: string[]): Promise<void> {
   const table = await queryRunner.getTable(tableName);
-  const exists = table?.indices.some((index) => index.columnNames.join(',') === columnNames.join(','));
-  if (!exists) await queryRunner.createIndex(tableName, new TableIndex({ columnNames }));
+  const name = queryRunner.connection.namingStrategy.indexName(tableName, columnNames);
+  // Databases list an index's columns in their own order: compare them as a set, and by name.
+  const wanted = [...columnNames].sort().join(',');
+  const exists = table?.indices.some(
+    (index) => index.name === name || [...index.columnNames].sort().join(',') === wanted,
+  );
+  if (!exists) await queryRunner.createIndex(tableName, new TableIndex({ name, columnNames }));
 }

@@ -38,11 +38,16 @@ export class AuthUsers1767225600001 implements MigrationInterface {
     }
     const hash = (await queryRunner.getTable('users'))?.findColumnByName('password_hash');
     if (hash && !hash.isNullable) {
-      await queryRunner.changeColumn(
-        'users',
-        'password_hash',
-        new TableColumn({ name: 'password_hash', type: 'varchar', length: '255', isNullable: true }),
-      );
+      // In place on PostgreSQL: TypeORM's changeColumn may drop and re-add a column there.
+      if (queryRunner.connection.driver.options.type === 'postgres') {
+        await queryRunner.query('ALTER TABLE "users" ALTER COLUMN "password_hash" DROP NOT NULL');
+      } else {
+        await queryRunner.changeColumn(
+          'users',
+          'password_hash',
+          new TableColumn({ name: 'password_hash', type: 'varchar', length: '255', isNullable: true }),
+        );
+      }
     }
   }
 
