@@ -1,872 +1,930 @@
-// `npm run bench`: speed and memory figures of the compiled service (dist/), printed as a report.
+// `npm run bench`: the table of issue 8, each row measured side by side in one run, printed and
+// written to BENCHMARKS.md with the machine, the versions and the date. Figures are printed,
+// never asserted: the exit code says only whether the bench itself ran.
 //
-// Everything is bounded (fixed counts or fixed short durations) and talks only to 127.0.0.1.
-// The embedded default (SQLite + in-process store) is always measured; PostgreSQL + Redis too when
-// both answer locally (a throw-away database and a unique Redis key prefix, removed at the end).
-// The HTTP load runs in a worker thread, so client and server each get their own event loop.
+// 1. guarded/open requests/s on the fixture host app (test/fixtures/host-app compiled against
+//    our dist/, GET /api/bench/guarded with JwtAuthGuard vs /api/bench/open, same handler),
+//    ES256, Redis and the revocation check on; the anchor: a NestJS docs-pattern app of its own
+//    (scripts/bench/docs-pattern: passport-jwt, a string secret, HS256, no revocation).
+// 2. refresh rotations/s, 32 chains in parallel, against the service (dist/server/main.js) on
+//    PostgreSQL + Redis, beside pgbench running the statements a refresh runs, on the same
+//    database; then on embedded SQLite.
+// 3. revocation on fixture instance A seen by instance B (PostgreSQL + Redis), while refresh
+//    chains run on both.
+// 4. guarded p99 on the fixture idle, then with 20 logins (argon2id) kept in flight.
+// 5. RSS of the fixture over 200,000 guarded requests with session churn.
 //
-// Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test, used to create
-// and drop the benchmark database), BENCH_REDIS_URL (default redis://127.0.0.1:6379); both must be
-// on 127.0.0.1. An interrupted run (Ctrl-C) may leave a database named nra_bench_<hex> behind.
-import { createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import { createRequire } from 'node:module';
-import os, { tmpdir } from 'node:os';
+// The servers are child processes; the load runs in a worker thread, so client and server each
+// get a core (of the two this machine has: the load average is printed with every row).
+// Everything it creates (databases nra_bench_*, Redis keys nra-bench:*, .bench/, processes,
+// temporary folders) is removed at the end, on failure and on Ctrl-C.
+//
+// Environment (all optional):
+//   BENCH_SECONDS (5)           each measured window of rows 1 and 2 (and pgbench's -T)
+//   BENCH_WARMUP_SECONDS (3)    warm-up before rows 1 and 2
+//   BENCH_ROUNDS (3)            alternating guarded/open rounds of row 1 (median reported)
+//   BENCH_CONCURRENCY (50)      connections of rows 1 and 5
+//   BENCH_CHAINS (32)           refresh chains of row 2
+//   BENCH_REVOCATIONS (200)     revocations timed in row 3
+//   BENCH_STORM_SECONDS (8)     each half of row 4; BENCH_STORM_RPS: its request rate
+//                               (default a quarter of row 1's guarded requests/s)
+//   BENCH_MEMORY_REQUESTS (200000)  guarded requests of row 5
+//   BENCH_ONLY                  comma-separated rows: guarded,refresh,sqlite,revocation,storm,memory
+//   BENCH_CPU_PROF=1            run the servers under --cpu-prof and print their top self-time functions
+//   BENCH_KEEP=1                keep .bench/ (the compiled apps)
+//   BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/test)  admin database, for CREATE DATABASE
+//   BENCH_REDIS_URL (redis://127.0.0.1:6379)
+// BENCHMARKS.md is written only by a full run (no BENCH_ONLY, no BENCH_CPU_PROF).
+import { spawnSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
-import { runInNewContext } from 'node:vm';
-import v8 from 'node:v8';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import {
+  cleanupAll,
+  cleanupOnSignals,
+  compileApps,
+  cpuSecondsOf,
+  createDatabase,
+  es256PrivateKey,
+  findPgbench,
+  loadAverage,
+  machine,
+  onCleanup,
+  probeServices,
+  query,
+  redisPrefix,
+  ROOT,
+  rssOf,
+  sleep,
+  startProcess,
+  startService,
+  tempDir,
+  topSelfTime,
+} from './bench/harness.mjs';
+import { Client, json, latencySummary, login, outcome } from './bench/load.mjs';
+import { LoadWorker } from './bench/load-worker.mjs';
+
+const env = process.env;
+const number = (name, fallback) => {
+  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+};
+const SECONDS = number('BENCH_SECONDS', 5);
+const WARMUP = number('BENCH_WARMUP_SECONDS', 3);
+const ROUNDS = number('BENCH_ROUNDS', 3);
+const CONCURRENCY = number('BENCH_CONCURRENCY', 50);
+const CHAINS = number('BENCH_CHAINS', 32);
+const REVOCATIONS = number('BENCH_REVOCATIONS', 200);
+const STORM_SECONDS = number('BENCH_STORM_SECONDS', 8);
+const STORM_LOGINS = 20;
+const MEMORY_REQUESTS = number('BENCH_MEMORY_REQUESTS', 200_000);
+const ROWS = ['guarded', 'refresh', 'sqlite', 'revocation', 'storm', 'memory'];
+const ONLY = env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((row) => row.trim()) : ROWS;
+const CPU_PROF = env.BENCH_CPU_PROF === '1';
+const POSTGRES_URL = env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ISSUER = 'https://bench.invalid';
+const AUDIENCE = 'nra-bench';
+const RUN = randomBytes(3).toString('hex');
+/** One password for every bench account; never printed. */
+const PASSWORD = `bench-${randomBytes(12).toString('base64url')}`;
+const DOCS_SECRET = randomBytes(32).toString('base64url');
+
+for (const row of ONLY)
+  if (!ROWS.includes(row)) throw new Error(`BENCH_ONLY: unknown row "${row}" (${ROWS.join(', ')})`);
+const wants = (...rows) => rows.some((row) => ONLY.includes(row));
+
+/** What each row measured, for the table. */
+const results = {};
+const notes = [];
+let worker;
+let logDir;
+let profileDir;
 
 // ---------------------------------------------------------------------------------------------
-// Load generator (worker thread)
+// Output
 // ---------------------------------------------------------------------------------------------
 
-/** `me` / `jwks`: concurrent GETs for a fixed time; `refresh`: one sequential rotation chain. */
-async function runLoad({ mode, port, accessToken, refreshToken, durationMs, concurrency }) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies = [];
-  const statuses = {};
-  let stopReason = null;
-  const deadline = performance.now() + durationMs;
-  if (mode === 'me' || mode === 'jwks') {
-    const path = mode === 'me' ? '/auth/me' : '/.well-known/jwks.json';
-    const headers = mode === 'me' ? { authorization: `Bearer ${accessToken}` } : {};
-    const loop = async () => {
-      while (performance.now() < deadline) {
-        const start = performance.now();
-        const { status } = await httpJson(port, 'GET', path, undefined, headers, agent);
-        latencies.push(performance.now() - start);
-        statuses[status] = (statuses[status] ?? 0) + 1;
+const say = (text = '') => console.log(text);
+const heading = (text) => say(`\n== ${text}  [load average ${loadAverage()}]`);
+const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+const ms = (value) => (Number.isFinite(value) ? `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms` : 'n/a');
+const ratio = (value) => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
+const mib = (bytes) => (Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : 'n/a');
+const median = (values) => {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const statuses = (tally) =>
+  Object.entries(tally ?? {})
+    .map(([key, count]) => `${key}: ${int(count)}`)
+    .join(', ') || 'none';
+const nonOk = (tally) =>
+  Object.entries(tally ?? {})
+    .filter(([key]) => key !== '200')
+    .reduce((sum, [, count]) => sum + count, 0);
+
+/**
+ * Runs `work` against a server, answering also the CPU the server and the bench process (the
+ * client) used meanwhile, in % of one core.
+ */
+async function withCpu(server, work) {
+  const cpu = cpuSecondsOf(server.pid);
+  const client = process.cpuUsage();
+  const started = performance.now();
+  const result = await work();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(client);
+  return {
+    ...result,
+    serverCpu: ((cpuSecondsOf(server.pid) - cpu) / seconds) * 100,
+    clientCpu: ((used.user + used.system) / 1e6 / seconds) * 100,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts and tokens
+// ---------------------------------------------------------------------------------------------
+
+/** Creates `count` accounts with `path` (register or the host's signup), two at a time. */
+async function createAccounts(base, path, count, label) {
+  const client = new Client(base, 2);
+  const accounts = Array.from({ length: count }, (_, i) => ({
+    email: `bench-${label}-${RUN}-${i}@example.com`,
+    password: PASSWORD,
+  }));
+  await inBatches(accounts, 2, async (account) => {
+    const response = await client.request('POST', path, { body: account });
+    if (response.status !== 201) throw new Error(`${path}: ${outcome(response)}`);
+  });
+  client.close();
+  return accounts;
+}
+
+/** `count` logins spread over `accounts`, four at a time; answers the token responses. */
+async function logins(base, path, accounts, count) {
+  const client = new Client(base, 4);
+  const tokens = await inBatches(
+    Array.from({ length: count }, (_, i) => accounts[i % accounts.length]),
+    4,
+    (account) => login(client, path, account),
+  );
+  client.close();
+  return tokens;
+}
+
+async function inBatches(items, width, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await fn(items[index]);
       }
-    };
-    await Promise.all(Array.from({ length: concurrency }, loop));
-  } else {
-    let token = refreshToken;
-    while (performance.now() < deadline) {
-      const start = performance.now();
-      const { status, body } = await httpJson(port, 'POST', '/auth/refresh', { refresh_token: token }, {}, agent);
-      latencies.push(performance.now() - start);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status !== 200) {
-        stopReason = `HTTP ${status} ${body?.code ?? ''}`.trim();
-        break;
-      }
-      token = body.refresh_token;
+    }),
+  );
+  return results;
+}
+
+/** An HS256 JWT as the docs-pattern app expects it (signed here: that app has no login). */
+function hs256(payload, secret) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(payload)}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row 1: guarded / open
+// ---------------------------------------------------------------------------------------------
+
+/** Warm-up, then `ROUNDS` rounds of guarded and open, alternating which goes first. */
+async function guardedVersusOpen(server, prefix, tokens) {
+  for (const route of ['guarded', 'open']) {
+    await worker.call('closedLoop', {
+      base: server.url,
+      path: `${prefix}/${route}`,
+      tokens: route === 'guarded' ? tokens : [],
+      concurrency: CONCURRENCY,
+      seconds: WARMUP,
+    });
+  }
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? ['guarded', 'open'] : ['open', 'guarded'];
+    const measured = {};
+    for (const route of order) {
+      measured[route] = await withCpu(server, () =>
+        worker.call('closedLoop', {
+          base: server.url,
+          path: `${prefix}/${route}`,
+          tokens: route === 'guarded' ? tokens : [],
+          concurrency: CONCURRENCY,
+          seconds: SECONDS,
+        }),
+      );
+    }
+    rounds.push(measured);
+    say(
+      `  round ${round + 1}: guarded ${int(measured.guarded.rps)}/s (p99 ${ms(measured.guarded.latency.p99)}, CPU server ${int(measured.guarded.serverCpu)} % client ${int(measured.guarded.clientCpu)} %), ` +
+        `open ${int(measured.open.rps)}/s (p99 ${ms(measured.open.latency.p99)}, CPU server ${int(measured.open.serverCpu)} % client ${int(measured.open.clientCpu)} %) → ${ratio(measured.guarded.rps / measured.open.rps)}`,
+    );
+    const bad = nonOk(measured.guarded.statuses) + nonOk(measured.open.statuses);
+    if (bad > 0)
+      say(
+        `    non-200 answers: guarded ${statuses(measured.guarded.statuses)}; open ${statuses(measured.open.statuses)}`,
+      );
+  }
+  const guarded = median(rounds.map((round) => round.guarded.rps));
+  const open = median(rounds.map((round) => round.open.rps));
+  return {
+    guarded,
+    open,
+    ratio: guarded / open,
+    guardedP99: median(rounds.map((round) => round.guarded.latency.p99)),
+    openP99: median(rounds.map((round) => round.open.latency.p99)),
+    roundRatios: rounds.map((round) => round.guarded.rps / round.open.rps),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fixture host app: rows 1, 4, 5
+// ---------------------------------------------------------------------------------------------
+
+async function fixtureRows(services, privateKey) {
+  heading('compile the fixture host app and the docs-pattern app into .bench/ (against dist/)');
+  const started = performance.now();
+  const apps = compileApps({ keep: env.BENCH_KEEP === '1' });
+  say(`  compiled in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const database = services.postgres ? await createDatabase(POSTGRES_URL, 'host') : null;
+  const fixtureEnv = {
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_PRIVATE_KEY: privateKey,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    AUTH_RATE_LIMIT: '1000000',
+    ...(database ? { DATABASE_URL: database.url } : { SQLITE_PATH: join(tempDir('nra-bench-host-'), 'host.sqlite') }),
+    ...(services.redis ? { REDIS_URL, REDIS_KEY_PREFIX: redisPrefix(REDIS_URL, 'host') } : {}),
+  };
+  const storage = `${database ? 'PostgreSQL' : 'SQLite'} + ${services.redis ? 'Redis' : 'no Redis (in-process)'}`;
+  if (!services.redis) notes.push('Row 1 ran without Redis (it did not answer): the revocation bus was in-process.');
+  const fixture = await startProcess({
+    name: 'host-app',
+    script: apps.hostApp,
+    cwd: tempDir('nra-bench-host-cwd-'),
+    env: fixtureEnv,
+    ready: /host-app listening on (\S+)/,
+    logDir,
+    cpuProfile: profileDir,
+  });
+  const base = `${fixture.url}`;
+  const accounts = await createAccounts(base, '/api/accounts', STORM_LOGINS, 'host');
+  const tokens = (await logins(base, '/api/auth/login', accounts, 20)).map((t) => t.access_token);
+  const metricsBefore = await counters(base);
+
+  if (wants('guarded')) {
+    heading(
+      `1. guarded/open, fixture host app (${storage}, ES256), c=${CONCURRENCY}, ${ROUNDS} rounds of ${SECONDS} s`,
+    );
+    const ours = await guardedVersusOpen(fixture, '/api/bench', tokens);
+    say(
+      `  fixture: guarded ${int(ours.guarded)}/s, open ${int(ours.open)}/s → ratio ${ratio(ours.ratio)} (median of rounds)`,
+    );
+    results.guarded = { ...ours, storage };
+
+    heading(`1. anchor: NestJS docs pattern (passport-jwt, string secret, HS256, no revocation), c=${CONCURRENCY}`);
+    const docs = await startProcess({
+      name: 'docs-pattern',
+      script: apps.docsPattern,
+      cwd: tempDir('nra-bench-docs-'),
+      env: { NODE_ENV: 'production', PORT: '0', JWT_SECRET: DOCS_SECRET },
+      ready: /docs-pattern listening on (\S+)/,
+      logDir,
+      cpuProfile: profileDir,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const docsTokens = Array.from({ length: 20 }, (_, i) =>
+      hs256({ sub: `user-${i}`, username: `user${i}@example.com`, iat: now, exp: now + 3600 }, DOCS_SECRET),
+    );
+    const anchor = await guardedVersusOpen(docs, '/bench', docsTokens);
+    say(`  docs pattern: guarded ${int(anchor.guarded)}/s, open ${int(anchor.open)}/s → ratio ${ratio(anchor.ratio)}`);
+    results.guardedAnchor = anchor;
+    await docs.stop();
+    await printProfile(docs);
+  }
+
+  if (wants('revocation')) {
+    if (database && services.redis) {
+      heading(
+        `3. revocation on fixture instance A seen by instance B (PostgreSQL + Redis), ${REVOCATIONS} times, ${CHAINS} refresh chains running on A and B`,
+      );
+      const b = await startProcess({
+        name: 'host-app-b',
+        script: apps.hostApp,
+        cwd: tempDir('nra-bench-host-b-cwd-'),
+        env: fixtureEnv,
+        ready: /host-app listening on (\S+)/,
+        logDir,
+        cpuProfile: profileDir,
+      });
+      results.revocation = await propagation(fixture, b, accounts);
+      await b.stop();
+      await printProfile(b);
+    } else {
+      say('\nrow 3 skipped: PostgreSQL and Redis must both answer');
+      notes.push('Row 3 was not run: PostgreSQL or Redis did not answer.');
     }
   }
-  agent.destroy();
-  return { latencies, statuses, stopReason, elapsedMs: durationMs };
+
+  if (wants('storm')) {
+    const rate = env.BENCH_STORM_RPS
+      ? number('BENCH_STORM_RPS', 500)
+      : results.guarded
+        ? Math.max(50, Math.round(results.guarded.guarded / 4 / 50) * 50)
+        : 500;
+    heading(
+      `4. login storm: guarded GET p99 at ${rate} req/s, idle then with ${STORM_LOGINS} logins in flight (${STORM_SECONDS} s each)`,
+    );
+    const paced = { base, path: '/api/bench/guarded', tokens, rate, seconds: STORM_SECONDS, maxInFlight: CONCURRENCY };
+    const idle = await worker.call('pacedLoop', paced);
+    say(
+      `  idle:  p50 ${ms(idle.latency.p50)}, p99 ${ms(idle.latency.p99)}, max ${ms(idle.latency.max)} (${int(idle.requests)} requests; ${statuses(idle.statuses)})`,
+    );
+    const storm = worker.run('loginStorm', {
+      base,
+      path: '/api/auth/login',
+      credentials: accounts,
+      inFlight: STORM_LOGINS,
+    });
+    await sleep(1000);
+    const loaded = await worker.call('pacedLoop', paced);
+    storm.stop();
+    const logins = await storm.done;
+    say(
+      `  storm: p50 ${ms(loaded.latency.p50)}, p99 ${ms(loaded.latency.p99)}, max ${ms(loaded.latency.max)} (${int(loaded.requests)} requests; ${statuses(loaded.statuses)})`,
+    );
+    say(
+      `  logins during the storm: ${int(logins.logins)} (${logins.rps.toFixed(1)}/s), p50 ${ms(logins.latency.p50)}, p99 ${ms(logins.latency.p99)}` +
+        `${Object.keys(logins.errors).length ? `; errors ${statuses(logins.errors)}` : ''}`,
+    );
+    say(`  ratio storm p99 / idle p99: ${ratio(loaded.latency.p99 / idle.latency.p99)}`);
+    results.storm = { rate, idle, loaded, logins, ratio: loaded.latency.p99 / idle.latency.p99 };
+  }
+
+  if (wants('memory')) {
+    heading(
+      `5. memory: RSS of the fixture over ${int(MEMORY_REQUESTS)} guarded requests (c=${CONCURRENCY}), 1 login + 1 logout per 100`,
+    );
+    const samples = [];
+    const progressEvery = Math.max(1000, Math.round(MEMORY_REQUESTS / 20));
+    const warmupAt = Math.round(MEMORY_REQUESTS / 10);
+    const rssStart = rssOf(fixture.pid);
+    const run = await withCpu(fixture, () =>
+      worker.call(
+        'churnRun',
+        {
+          base,
+          path: '/api/bench/guarded',
+          loginPath: '/api/auth/login',
+          logoutPath: '/api/auth/logout',
+          credentials: accounts,
+          sessions: tokens,
+          total: MEMORY_REQUESTS,
+          concurrency: CONCURRENCY,
+          churnEvery: 100,
+          progressEvery,
+        },
+        ({ requests }) => samples.push({ requests, rss: rssOf(fixture.pid) }),
+      ),
+    );
+    const rssEnd = rssOf(fixture.pid);
+    const warm = samples.find((sample) => sample.requests >= warmupAt) ?? { requests: 0, rss: rssStart };
+    const growth = (rssEnd - warm.rss) / warm.rss;
+    const peak = Math.max(rssEnd, ...samples.map((sample) => sample.rss));
+    say(
+      `  ${int(run.requests)} requests in ${run.seconds.toFixed(1)} s (${int(run.rps)}/s, p99 ${ms(run.latency.p99)}; ${statuses(run.statuses)})`,
+    );
+    say(
+      `  churn: ${int(run.logins)} logins, ${int(run.logouts)} logouts${Object.keys(run.churnErrors).length ? `, errors ${statuses(run.churnErrors)}` : ''}`,
+    );
+    say(
+      `  RSS: ${mib(rssStart)} before, ${mib(warm.rss)} after warm-up (${int(warm.requests)} requests), ${mib(rssEnd)} at the end, peak ${mib(peak)} → growth ${(growth * 100).toFixed(1)} %`,
+    );
+    say(
+      `  RSS every ${int(progressEvery)} requests (MiB): ${samples.map((sample) => (sample.rss / 2 ** 20).toFixed(0)).join(' ')}`,
+    );
+    const metricsAfter = await counters(base);
+    const caches = cacheLines(metricsBefore, metricsAfter);
+    for (const line of caches) say(`  ${line}`);
+    results.memory = { ...run, rssStart, warm: warm.rss, end: rssEnd, peak, growth, caches };
+  }
+  await fixture.stop();
+  await printProfile(fixture);
 }
 
-/** One JSON request to the service on 127.0.0.1; `agent` false means a fresh connection. */
-function httpJson(port, method, path, body, headers = {}, agent = false) {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent,
-        headers: {
-          accept: 'application/json',
-          ...(payload === undefined
-            ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-          ...headers,
-        },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (chunk) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed;
-          try {
-            parsed = text ? JSON.parse(text) : null;
-          } catch {
-            parsed = text;
-          }
-          resolve({ status: res.statusCode, body: parsed });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+/** The library's counters from the fixture's `/api/bench/metrics` (name{labels} → value). */
+async function counters(base) {
+  const client = new Client(base, 1);
+  const response = await client.request('GET', '/api/bench/metrics');
+  client.close();
+  const values = {};
+  if (response.status !== 200) return values;
+  for (const line of response.text.split('\n')) {
+    const match = /^(nra_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/.exec(line);
+    if (match) values[match[1]] = Number(match[2]);
+  }
+  return values;
+}
+
+/** Cache counters (and any cache-size gauge the library exports) over the run. */
+function cacheLines(before, after) {
+  const lines = Object.keys(after)
+    .filter((name) => /cache/.test(name))
+    .map((name) => `${name}: ${int(after[name] - (before[name] ?? 0))} during the run (${int(after[name])} in all)`);
+  if (!Object.keys(after).some((name) => /cache.*(size|entries)/.test(name))) {
+    lines.push('cache sizes: not exported by the library (no size gauge in AuthMetrics); hit/miss counts above');
+  }
+  return lines;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Main thread
+// The service: row 2
+// ---------------------------------------------------------------------------------------------
+
+/** Warm-up, then `SECONDS` of `chains` refreshing in parallel. */
+async function refreshLoad(server, chains) {
+  const warm = await worker.call('refreshChains', { chains, seconds: WARMUP });
+  if (warm.chains.length < chains.length)
+    say(`  warm-up lost ${chains.length - warm.chains.length} chains: ${statuses(warm.errors)}`);
+  const run = await withCpu(server, () => worker.call('refreshChains', { chains: warm.chains, seconds: SECONDS }));
+  say(
+    `  ${int(run.rotations)} rotations in ${run.seconds.toFixed(1)} s: ${int(run.rps)}/s, p50 ${ms(run.latency.p50)}, p99 ${ms(run.latency.p99)}, ` +
+      `max ${ms(run.latency.max)} (${run.chains.length} chains, CPU server ${int(run.serverCpu)} % client ${int(run.clientCpu)} %)`,
+  );
+  if (Object.keys(run.errors).length) say(`  chains that stopped: ${statuses(run.errors)}`);
+  return run;
+}
+
+async function serviceRows(services, privateKey) {
+  const database = await createDatabase(POSTGRES_URL, 'svc');
+  const serviceEnv = {
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix(REDIS_URL, 'svc'),
+    JWT_PRIVATE_KEY: privateKey,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    AUTH_RATE_LIMIT: '1000000',
+  };
+  const a = await startService('service-a', serviceEnv, { logDir, cpuProfile: profileDir });
+  const accounts = await createAccounts(a.url, '/auth/register', 8, 'svc');
+  const chains = (await logins(a.url, '/auth/login', accounts, CHAINS)).map((t) => ({
+    base: a.url,
+    refreshToken: t.refresh_token,
+  }));
+
+  {
+    heading(`2. refresh rotations/s, ${CHAINS} chains in parallel, the service on PostgreSQL + Redis, ${SECONDS} s`);
+    const run = await refreshLoad(a, chains);
+    const pgbench = await runPgbench(database.url);
+    results.refresh = { ...run, pgbench };
+  }
+
+  await a.stop();
+  await printProfile(a);
+}
+
+async function sqliteRow(privateKey) {
+  heading(
+    `2. refresh rotations/s, ${CHAINS} chains in parallel, the service on embedded SQLite (no Redis), ${SECONDS} s`,
+  );
+  const server = await startService(
+    'service-sqlite',
+    { JWT_PRIVATE_KEY: privateKey, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, AUTH_RATE_LIMIT: '1000000' },
+    { logDir, cpuProfile: profileDir },
+  );
+  const accounts = await createAccounts(server.url, '/auth/register', 8, 'sqlite');
+  const chains = (await logins(server.url, '/auth/login', accounts, CHAINS)).map((t) => ({
+    base: server.url,
+    refreshToken: t.refresh_token,
+  }));
+  results.sqlite = await refreshLoad(server, chains);
+  await server.stop();
+  await printProfile(server);
+}
+
+/**
+ * The pgbench script of one refresh: the statements PostgresSessionStore runs (read from its
+ * source, so the two stay the same) plus the user read TypeORM's `findOneBy` sends, each
+ * client on its own pre-created session row (id = its client number).
+ */
+function pgbenchScript() {
+  const source = readFileSync(join(ROOT, 'src/tokens/postgres-session.store.ts'), 'utf8');
+  const statement = (name) => {
+    const match = new RegExp(
+      `name: '${name}',\\s*text:\\s*(['\`])([\\s\\S]*?)\\1,\\s*values:\\s*\\[([\\s\\S]*?)\\]`,
+    ).exec(source);
+    if (!match) return null;
+    return {
+      text: match[2].replace(/\s+/g, ' ').trim(),
+      values: match[3]
+        .split(',')
+        .map((value) => value.trim())
+        .filter(Boolean),
+    };
+  };
+  const find = statement('nra_session_find');
+  const rotate = statement('nra_session_rotate');
+  if (!find || !rotate) return null;
+  // What each value of the rotation is, in pgbench variables (`s_*`: the row just read).
+  const variables = {
+    id: ':client_id',
+    'rotation.sessionId': ':client_id',
+    'rotation.tokenHash': ':s_token_hash',
+    'rotation.at': ':now',
+    'rotation.successorSalt': ':s_successor_salt',
+    'rotation.idleExpiresAt': ':s_idle_expires_at',
+    'rotation.expiresAt': ':s_expires_at',
+    'rotation.scope': ':s_scope',
+    'rotation.fromGeneration': ':s_generation',
+    'rotation.fromHash': ':s_token_hash',
+  };
+  const bind = ({ text, values }) => {
+    const names = values.map((value) => variables[value]);
+    if (names.some((name) => name === undefined)) return null;
+    return text.replace(/\$(\d+)/g, (_, n) => names[Number(n) - 1] ?? `$${n}`);
+  };
+  const findSql = bind(find);
+  const rotateSql = bind(rotate);
+  if (!findSql || !rotateSql || /\$\d/.test(findSql + rotateSql)) return null;
+  const userSql =
+    'SELECT "User"."id" AS "User_id", "User"."email" AS "User_email", "User"."password_hash" AS "User_password_hash", ' +
+    '"User"."name" AS "User_name", "User"."roles" AS "User_roles", "User"."scopes" AS "User_scopes", ' +
+    '"User"."disabled" AS "User_disabled", "User"."created_at" AS "User_created_at", ' +
+    '"User"."password_changed_at" AS "User_password_changed_at" FROM "users" "User" WHERE (("User"."id" = :s_user_id)) LIMIT 1';
+  // A SQL command of pgbench ends at a semicolon or at a meta-command such as \gset.
+  return `${findSql} \\gset s_\n${userSql};\n${rotateSql};\n`;
+}
+
+async function runPgbench(databaseUrl) {
+  const binary = findPgbench();
+  if (!binary) {
+    say('  pgbench: not installed, skipped');
+    return null;
+  }
+  const script = pgbenchScript();
+  if (!script) {
+    say('  pgbench: the refresh statements could not be read from src/tokens/postgres-session.store.ts, skipped');
+    notes.push(
+      'pgbench was skipped: the statements of postgres-session.store.ts no longer match what the bench reads.',
+    );
+    return null;
+  }
+  const ids = Array.from({ length: CHAINS }, (_, i) => String(i));
+  const columns = (
+    await query(
+      databaseUrl,
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'sessions' ORDER BY ordinal_position",
+    )
+  ).rows.map((row) => row.column_name);
+  const copied = columns.map((column) => {
+    if (column === 'id') return 'g::text';
+    if (column === 'successor_salt') return "COALESCE(successor_salt, 'pgbench')";
+    if (column === 'rotated_at') return 'COALESCE(rotated_at, now())';
+    return column;
+  });
+  const live = await query(databaseUrl, 'SELECT id FROM sessions WHERE revoked_at IS NULL LIMIT 1');
+  await query(
+    databaseUrl,
+    `INSERT INTO sessions (${columns.join(', ')}) SELECT ${copied.join(', ')} FROM sessions, generate_series(0, ${CHAINS - 1}) g WHERE id = $1`,
+    [live.rows[0].id],
+  );
+  const dir = tempDir('nra-bench-pgbench-');
+  writeFileSync(join(dir, 'refresh.sql'), script);
+  const url = new URL(databaseUrl);
+  const args = [
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(CHAINS),
+    '-j',
+    '2',
+    '-T',
+    String(Math.round(SECONDS)),
+    '-D',
+    `now=${new Date().toISOString()}`,
+    '-f',
+    join(dir, 'refresh.sql'),
+    '-h',
+    url.hostname,
+    '-p',
+    url.port || '5432',
+    '-U',
+    decodeURIComponent(url.username || 'postgres'),
+    url.pathname.slice(1),
+  ];
+  const result = spawnSync(binary, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}) },
+    timeout: (SECONDS + 60) * 1000,
+  });
+  await query(databaseUrl, 'DELETE FROM sessions WHERE id = ANY($1::varchar[])', [ids]);
+  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(result.stdout)?.[1]);
+  const latency = Number(/latency average = ([\d.]+) ms/.exec(result.stdout)?.[1]);
+  const failed = /number of failed transactions: (\d+)/.exec(result.stdout)?.[1];
+  if (!Number.isFinite(tps)) {
+    say(`  pgbench failed:\n${(result.stdout + result.stderr).trim().split('\n').slice(-8).join('\n')}`);
+    return null;
+  }
+  say(
+    `  pgbench, same database, -c ${CHAINS} -j 2 -T ${Math.round(SECONDS)} -M prepared, the 3 statements of a refresh (autocommit each): ` +
+      `${int(tps)} tps, latency average ${ms(latency)}${failed && failed !== '0' ? `, ${failed} failed` : ''}`,
+  );
+  return { tps, latency, script };
+}
+
+/**
+ * Row 3: log in on A, warm B with the access token, log out on A, poll B's guarded route until
+ * 401 token_revoked; repeated, while refresh chains run on both instances.
+ */
+async function propagation(a, b, accounts) {
+  const sessions = await logins(a.url, '/api/auth/login', accounts, REVOCATIONS);
+  const chains = (await logins(a.url, '/api/auth/login', accounts, CHAINS)).map((t, i) => ({
+    base: i % 2 === 0 ? a.url : b.url,
+    refreshToken: t.refresh_token,
+  }));
+  const background = worker.run('refreshChains', { chains, refreshPath: '/api/auth/refresh' });
+  await sleep(1000);
+  const clientA = new Client(a.url, 1);
+  const clientB = new Client(b.url, 1);
+  const fromAck = [];
+  const fromSend = [];
+  const pollRtts = [];
+  const errors = {};
+  let firstPoll = 0;
+  const started = performance.now();
+  for (const session of sessions) {
+    const token = session.access_token;
+    const warm = await clientB.request('GET', '/api/bench/guarded', { token });
+    if (warm.status !== 200) {
+      errors[`warm ${outcome(warm)}`] = (errors[`warm ${outcome(warm)}`] ?? 0) + 1;
+      continue;
+    }
+    const sent = performance.now();
+    const logout = await clientA.request('POST', '/api/auth/logout', { token });
+    const ack = performance.now();
+    if (logout.status !== 204) {
+      errors[`logout ${outcome(logout)}`] = (errors[`logout ${outcome(logout)}`] ?? 0) + 1;
+      continue;
+    }
+    for (let poll = 0; ; poll++) {
+      const begin = performance.now();
+      const response = await clientB.request('GET', '/api/bench/guarded', { token });
+      const end = performance.now();
+      pollRtts.push(end - begin);
+      if (response.status === 401 && json(response)?.code === 'token_revoked') {
+        fromAck.push(end - ack);
+        fromSend.push(end - sent);
+        if (poll === 0) firstPoll += 1;
+        break;
+      }
+      if (response.status !== 200) {
+        errors[`poll ${outcome(response)}`] = (errors[`poll ${outcome(response)}`] ?? 0) + 1;
+        break;
+      }
+      if (end - ack > 5000) {
+        errors['still accepted after 5 s'] = (errors['still accepted after 5 s'] ?? 0) + 1;
+        break;
+      }
+    }
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  background.stop();
+  const load = await background.done;
+  clientA.close();
+  clientB.close();
+  const delay = latencySummary(fromAck);
+  const sendDelay = latencySummary(fromSend);
+  say(
+    `  delay from A's 204 to B's first 401 token_revoked: p50 ${ms(delay.p50)}, p99 ${ms(delay.p99)}, max ${ms(delay.max)} (${delay.count} revocations)`,
+  );
+  say(`  from sending the logout: p50 ${ms(sendDelay.p50)}, p99 ${ms(sendDelay.p99)}, max ${ms(sendDelay.max)}`);
+  say(
+    `  B already refused at the first poll: ${firstPoll} of ${delay.count}; one poll (GET /api/bench/guarded on B) takes p50 ${ms(latencySummary(pollRtts).p50)}`,
+  );
+  say(
+    `  meanwhile: ${int(load.rotations)} refresh rotations in ${load.seconds.toFixed(1)} s (${int(load.rps)}/s) on A and B; ${elapsed.toFixed(1)} s in all`,
+  );
+  if (Object.keys(errors).length) say(`  errors: ${statuses(errors)}`);
+  if (Object.keys(load.errors).length) say(`  refresh chains that stopped: ${statuses(load.errors)}`);
+  return { delay, sendDelay, firstPoll, backgroundRps: load.rps, errors };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profiles, table, BENCHMARKS.md
+// ---------------------------------------------------------------------------------------------
+
+async function printProfile(server) {
+  if (!server.profile) return;
+  try {
+    const { totalMs, top } = topSelfTime(server.profile, 15);
+    say(
+      `  CPU profile of ${server.name} (${(totalMs / 1000).toFixed(1)} s sampled; ${server.profile}), top self time:`,
+    );
+    for (const entry of top)
+      say(`    ${(entry.share * 100).toFixed(1).padStart(5)} %  ${entry.ms.toFixed(0).padStart(6)} ms  ${entry.name}`);
+  } catch (error) {
+    say(`  no CPU profile of ${server.name}: ${error.message}`);
+  }
+}
+
+const yes = (met) => (met === undefined ? '' : met ? 'yes' : '**no**');
+
+function tableRows() {
+  const rows = [];
+  const g = results.guarded;
+  const anchor = results.guardedAnchor;
+  if (g) {
+    rows.push({
+      figure: `guarded \`GET /api/bench/guarded\` / open \`GET /api/bench/open\` (fixture host app, same handler), c=${CONCURRENCY}, ES256, ${g.storage}, revocation on`,
+      measured: `**${ratio(g.ratio)}** (${int(g.guarded)}/s vs ${int(g.open)}/s)`,
+      beside: anchor
+        ? `NestJS docs pattern (passport-jwt, string secret, HS256, no revocation): ${ratio(anchor.ratio)} (${int(anchor.guarded)}/s vs ${int(anchor.open)}/s)`
+        : '',
+      goal: '≥ 0.90',
+      met: g.ratio >= 0.9,
+    });
+  }
+  const r = results.refresh;
+  if (r) {
+    const pg = r.pgbench;
+    rows.push({
+      figure: `refresh rotations/s, ${CHAINS} chains in parallel, service on PostgreSQL + Redis`,
+      measured: `**${int(r.rps)}/s**, p50 ${ms(r.latency.p50)}, p99 ${ms(r.latency.p99)}`,
+      beside: pg
+        ? `pgbench, the 3 statements of a refresh, -c ${CHAINS}: ${int(pg.tps)} tps → ratio **${ratio(r.rps / pg.tps)}**`
+        : 'pgbench not run',
+      goal: '≥ 1,000/s and ≥ 0.5 × pgbench',
+      met: r.rps >= 1000 && (!pg || r.rps / pg.tps >= 0.5),
+    });
+  }
+  const s = results.sqlite;
+  if (s) {
+    rows.push({
+      figure: `refresh rotations/s, same load, embedded SQLite (no Redis)`,
+      measured: `**${int(s.rps)}/s**, p50 ${ms(s.latency.p50)}, p99 ${ms(s.latency.p99)}`,
+      beside: '',
+      goal: '≥ 1,000/s',
+      met: s.rps >= 1000,
+    });
+  }
+  const v = results.revocation;
+  if (v) {
+    rows.push({
+      figure: `revocation (logout) on fixture instance A seen by instance B (PostgreSQL + Redis), ${v.delay.count} times, refresh chains running on both`,
+      measured: `p50 ${ms(v.delay.p50)}, **p99 ${ms(v.delay.p99)}**, max ${ms(v.delay.max)}`,
+      beside: `refresh meanwhile: ${int(v.backgroundRps)}/s; contract: 1 s`,
+      goal: 'p99 ≤ 50 ms',
+      met: v.delay.p99 <= 50,
+    });
+  }
+  const st = results.storm;
+  if (st) {
+    rows.push({
+      figure: `guarded GET p99 (fixture, ${st.rate} req/s), idle vs ${STORM_LOGINS} logins (argon2id) in flight`,
+      measured: `${ms(st.idle.latency.p99)} → ${ms(st.loaded.latency.p99)}: **${ratio(st.ratio)}×**`,
+      beside: `${st.logins.rps.toFixed(1)} logins/s during the storm`,
+      goal: '≤ 2×',
+      met: st.ratio <= 2,
+    });
+  }
+  const m = results.memory;
+  if (m) {
+    rows.push({
+      figure: `RSS of the fixture over ${int(m.requests)} guarded requests with session churn (${int(m.logins)} logins, ${int(m.logouts)} logouts)`,
+      measured: `${mib(m.warm)} after warm-up → ${mib(m.end)}: **${m.growth >= 0 ? '+' : ''}${(m.growth * 100).toFixed(1)} %**`,
+      beside: `peak ${mib(m.peak)}`,
+      goal: '≤ 10 %',
+      met: m.growth <= 0.1,
+    });
+  }
+  return rows;
+}
+
+function printTable(rows) {
+  heading('summary (issue 8)');
+  for (const row of rows) {
+    say(`- ${row.figure}`);
+    say(
+      `    ${row.measured.replace(/\*\*/g, '')}${row.beside ? ` | ${row.beside.replace(/\*\*/g, '')}` : ''} | goal ${row.goal}: ${row.met ? 'met' : 'NOT met'}`,
+    );
+  }
+  for (const note of notes) say(`note: ${note}`);
+}
+
+function writeMarkdown(rows, facts, services, loadStart, loadEnd, seconds) {
+  const cell = (text) => text.replace(/\|/g, '\\|');
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` (scripts/bench.mjs) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; every figure from that one run.`,
+    '',
+    `- Machine: ${facts.cpu}, ${facts.cores} cores, ${facts.memory} memory; ${facts.os}`,
+    `- Node ${facts.node}, PostgreSQL ${services.postgres ?? 'not running'}, Redis ${services.redis ?? 'not running'}`,
+    `- Load average (1 / 5 / 15 min) at the start ${loadStart}, at the end ${loadEnd}; the machine is shared, so figures move between runs`,
+    `- Client: Node http with keep-alive in a worker thread of the bench; servers: child processes; all on 127.0.0.1. ` +
+      `${SECONDS} s windows after ${WARMUP} s of warm-up; row 1: median of ${ROUNDS} alternating rounds. The run took ${Math.round(seconds)} s.`,
+    '',
+    '| figure | this run | side by side | goal | met |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (row) => `| ${cell(row.figure)} | ${cell(row.measured)} | ${cell(row.beside)} | ${row.goal} | ${yes(row.met)} |`,
+    ),
+    '',
+    'How each row is measured:',
+    '',
+    '1. The fixture host app (test/fixtures/host-app) compiled against dist/, its `JwtAuthGuard` route and the same handler open; ' +
+      '20 access tokens of 20 sessions over the connections. The anchor is a NestJS docs-pattern app of its own (scripts/bench/docs-pattern).',
+    '2. The service (dist/server/main.js, `NODE_ENV=production`, JSON request logs to a file); each chain logs in once, then refreshes with the token it got back. ' +
+      'pgbench runs the session read, the user read and the conditional update as the library sends them, each client on its own row.',
+    '3. Two fixture instances on one database and Redis, with the refresh chains running on both; B answers the access token (warm), A logs it out, ' +
+      'B is polled with `GET /api/bench/guarded` until 401 `token_revoked`. ' +
+      "The delay counts from A's 204; its resolution is one poll.",
+    '4. Guarded GETs sent at a fixed rate (latency counted from when each was due), idle, then while 20 logins are kept in flight.',
+    '5. RSS from /proc of the fixture process; warm-up is the first 10 % of the requests.',
+    ...(notes.length ? ['', ...notes.map((note) => `Note: ${note}`)] : []),
+    '',
+  ];
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), lines.join('\n'));
+  say('\nwrote BENCHMARKS.md');
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const startedAt = performance.now();
-  // A hung step must not hang the terminal; the timer does not keep the process alive.
+  const started = performance.now();
+  cleanupOnSignals();
+  const timeout = number('BENCH_TIMEOUT_SECONDS', 900);
   setTimeout(() => {
-    console.error('\nbench: still running after 180 s, giving up');
-    process.exit(1);
-  }, 180_000).unref();
+    console.error(`\nbench: still running after ${timeout} s, giving up`);
+    cleanupAll().finally(() => process.exit(1));
+  }, timeout * 1000).unref();
 
-  await import('reflect-metadata');
-  const dist = new URL('../dist/', import.meta.url);
-  const { createApp } = await import(new URL('app.factory.js', dist));
-  const { loadConfig } = await import(new URL('config/app.config.js', dist));
-  const { RevocationService } = await import(new URL('tokens/revocation.service.js', dist));
-  const { RevocationStore } = await import(new URL('tokens/revocation-store.interface.js', dist));
-  const { TokensService } = await import(new URL('tokens/tokens.service.js', dist));
-  const { REDIS_CLIENT } = await import(new URL('tokens/redis-client.provider.js', dist));
-  const { AccessTokenService } = await import(new URL('auth/access-token.service.js', dist));
-  const nest = {
-    createApp,
-    loadConfig,
-    RevocationService,
-    RevocationStore,
-    TokensService,
-    REDIS_CLIENT,
-    AccessTokenService,
-  };
-
-  const cpu = os.cpus();
-  heading('nest-refresh-auth benchmark');
-  line(`node ${process.version}, ${os.platform()} ${os.arch()}, ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}`);
-  line(`load generator: a worker thread (own event loop); server: this thread; all on 127.0.0.1`);
-  line(`load average at start: ${loadAverage()}${busyNote()}`);
-
-  const summary = {};
-
-  // 1. -----------------------------------------------------------------------------------------
-  summary.jwt = benchJwt();
-
-  // 2-5. ---------------------------------------------------------------------------------------
-  const backends = [{ name: 'SQLite + in-process store', key: 'embedded', services: null }];
-  const services = await probeServices();
-  if (services.ok) {
-    backends.push({ name: 'PostgreSQL + Redis', key: 'services', services });
-  } else {
-    heading('PostgreSQL + Redis');
-    line(`skipped: ${services.reason}`);
-  }
-  for (const backend of backends) {
-    summary[backend.key] = await benchBackend(nest, backend);
-  }
-
-  printSummary(summary);
-  line('');
-  line(`load average at end: ${loadAverage()}${busyNote()}`);
-  line(`bench finished in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (build not included)`);
-}
-
-// 1. Token verification ------------------------------------------------------------------------
-
-function benchJwt() {
-  heading('1. Access-token verification (jsonwebtoken, in process)');
-  const requireFromNestJwt = createRequire(createRequire(import.meta.url).resolve('@nestjs/jwt'));
-  const jwt = requireFromNestJwt('jsonwebtoken');
-  const jwtVersion = requireFromNestJwt('jsonwebtoken/package.json').version;
-  line(`jsonwebtoken ${jwtVersion}, as resolved by @nestjs/jwt (and passport-jwt)`);
-
-  const claims = { sid: randomUUID(), roles: ['user'], scope: 'notes:read notes:write' };
-  const common = { issuer: 'https://auth.bench', audience: 'nra-bench', clockTolerance: 5 };
-  const signWith = (key, algorithm) =>
-    jwt.sign(claims, key, {
-      algorithm,
-      keyid: 'bench',
-      header: { alg: algorithm, kid: 'bench', typ: 'at+jwt' },
-      subject: randomUUID(),
-      issuer: common.issuer,
-      audience: common.audience,
-      jwtid: randomUUID(),
-      expiresIn: 900,
-    });
-
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const publicKey = createPublicKey(privateKey);
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
-  const esToken = signWith(privateKey, 'ES256');
-  const secret = randomBytes(48).toString('base64url');
-  const secretKey = createSecretKey(Buffer.from(secret, 'utf8'));
-  const hsToken = signWith(secretKey, 'HS256');
-
-  const variants = [
-    { id: 'es-key', label: 'ES256, KeyObject (parsed once)', token: esToken, key: publicKey, alg: 'ES256' },
-    { id: 'es-pem', label: 'ES256, PEM string (every verify)', token: esToken, key: publicPem, alg: 'ES256' },
-    { id: 'hs-key', label: 'HS256, secret KeyObject', token: hsToken, key: secretKey, alg: 'HS256' },
-    { id: 'hs-str', label: 'HS256, secret string', token: hsToken, key: secret, alg: 'HS256' },
-  ];
-  for (const variant of variants) {
-    const options = { algorithms: [variant.alg], ...common };
-    variant.run = () => jwt.verify(variant.token, variant.key, options);
-    if (variant.run().sid !== claims.sid) throw new Error(`verification failed for ${variant.label}`);
-    for (let i = 0; i < 300; i += 1) variant.run(); // warm-up
-    variant.rounds = [];
-  }
-  // Interleaved rounds, so a slow moment of the machine does not land on one variant only.
-  const ROUNDS = 5;
-  const ROUND_MS = 200;
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const variant of variants) variant.rounds.push(opsPerSecond(variant.run, ROUND_MS));
-  }
-  const rows = variants.map((variant) => {
-    variant.opsPerSec = median(variant.rounds);
-    return [variant.label, fmtInt(variant.opsPerSec), `${(1e6 / variant.opsPerSec).toFixed(1)} µs`];
-  });
-  table(['verify', `ops/s (median of ${ROUNDS})`, 'per verify'], rows);
-  const by = Object.fromEntries(variants.map((variant) => [variant.id, variant.opsPerSec]));
-  const esSpeedup = by['es-key'] / by['es-pem'];
-  const hsSpeedup = by['hs-key'] / by['hs-str'];
-  line(`KeyObject speed-up: ES256 ${fmtRatio(esSpeedup)}, HS256 ${fmtRatio(hsSpeedup)}`);
-  line(
-    `(jsonwebtoken turns a non-KeyObject key into one on every call: createPublicKey(), and for an HMAC ` +
-      `string first a failed createPublicKey() then createSecretKey())`,
+  const facts = machine();
+  const services = await probeServices(POSTGRES_URL, REDIS_URL);
+  const loadStart = loadAverage();
+  say('nest-refresh-auth benchmark (issue 8)');
+  say(`  ${facts.cpu}, ${facts.cores} cores, ${facts.memory}; ${facts.os}; node ${facts.node}`);
+  say(
+    `  PostgreSQL ${services.postgres ?? 'not answering'}, Redis ${services.redis ?? 'not answering'}; load average ${loadStart}`,
   );
-  return { ...by, esSpeedup, hsSpeedup };
-}
+  if (facts.cores <= 2)
+    say(
+      `  ${facts.cores} cores: the client, the servers, PostgreSQL and Redis share them; read figures with the load average`,
+    );
 
-function opsPerSecond(fn, durationMs) {
-  let count = 0;
-  const start = performance.now();
-  const end = start + durationMs;
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 32; i += 1) fn();
-    count += 32;
-    now = performance.now();
+  logDir = tempDir('nra-bench-logs-');
+  if (CPU_PROF) {
+    profileDir = mkdtempSync(join(os.tmpdir(), 'nra-bench-profiles-'));
+    say(`  CPU profiles (kept): ${profileDir}`);
   }
-  return (count * 1000) / (now - start);
-}
+  worker = new LoadWorker();
+  onCleanup('stop the load worker', () => worker.terminate());
+  const privateKey = es256PrivateKey();
 
-// 2-5. One backend ------------------------------------------------------------------------------
-
-async function benchBackend(nest, backend) {
-  heading(backend.name);
-  const result = { name: backend.name };
-  const dataDir = mkdtempSync(join(tmpdir(), 'nra-bench-'));
-  let database = null;
-  let app = null;
-  let redisReconnects = 0;
-  try {
-    const env = {
-      NODE_ENV: 'test',
-      PORT: '0',
-      DATA_DIR: dataDir,
-      COOKIE_SECURE: 'false',
-      LOGIN_MAX_FAILURES_PER_IP: '1000000',
-      LOGIN_MAX_FAILURES: '1000000',
-    };
-    if (backend.services) {
-      database = await createDatabase(backend.services);
-      Object.assign(env, {
-        DATABASE_URL: database.url,
-        REDIS_URL: backend.services.redisUrl,
-        REDIS_KEY_PREFIX: backend.services.redisKeyPrefix,
-      });
+  if (wants('guarded', 'revocation', 'storm', 'memory')) await fixtureRows(services, privateKey);
+  if (wants('refresh')) {
+    if (services.postgres && services.redis) await serviceRows(services, privateKey);
+    else {
+      say('\nrow 2 on PostgreSQL skipped: PostgreSQL and Redis must both answer');
+      notes.push('Row 2 on PostgreSQL was not run: PostgreSQL or Redis did not answer.');
     }
-    const bootStart = performance.now();
-    app = await nest.createApp(nest.loadConfig(env), { logger: false });
-    await app.listen(0, '127.0.0.1');
-    const port = app.getHttpServer().address().port;
-    const redis = backend.services ? app.get(nest.REDIS_CLIENT) : null;
-    redis?.on('reconnecting', () => {
-      redisReconnects += 1;
-    });
-    line(
-      `booted in ${fmtMs(performance.now() - bootStart)} (migrations included) on 127.0.0.1:${port}` +
-        (database ? `; database ${database.name}, Redis prefix ${backend.services.redisKeyPrefix}` : `; ${dataDir}`),
-    );
-
-    // One user, one login (argon2 makes these two requests slow; they are not measured).
-    const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
-    const password = randomBytes(12).toString('base64url');
-    const registered = await httpJson(port, 'POST', '/auth/register', { email, password, name: 'Bench' });
-    expectStatus(registered, 201, 'register');
-    const login = await httpJson(port, 'POST', '/auth/login', { email, password });
-    expectStatus(login, 200, 'login');
-    const { access_token: accessToken, refresh_token: refreshToken } = login.body;
-    const me = await httpJson(port, 'GET', '/auth/me', undefined, { authorization: `Bearer ${accessToken}` });
-    expectStatus(me, 200, 'GET /auth/me');
-    const userId = me.body.id;
-    const verifyKey = app.get(nest.AccessTokenService).keyFor(accessToken);
-    line(
-      `request path hands jsonwebtoken a ${verifyKey instanceof KeyObject ? 'KeyObject' : typeof verifyKey}` +
-        ` (${verifyKey.asymmetricKeyType ?? verifyKey.type}) from the boot-time key ring`,
-    );
-
-    // 2. GET /auth/me
-    subheading('2. GET /auth/me, keep-alive, concurrency 16');
-    await load({ mode: 'me', port, accessToken, durationMs: 500, concurrency: 16 }); // warm-up
-    const eluStart = performance.eventLoopUtilization();
-    const meRun = await load({ mode: 'me', port, accessToken, durationMs: 5000, concurrency: 16 });
-    const elu = performance.eventLoopUtilization(eluStart);
-    result.me = reportLoad(meRun, 'requests');
-    const serverMsPerRequest = elu.active / Math.max(meRun.statuses[200] ?? 0, 1);
-    const accessTokens = app.get(nest.AccessTokenService);
-    const verifyTimes = [];
-    for (let i = 0; i < 2000; i += 1) {
-      const start = performance.now();
-      await accessTokens.verify(accessToken);
-      verifyTimes.push(performance.now() - start);
-    }
-    result.verifyP50 = percentile(sorted(verifyTimes), 50);
-    line(
-      `server event loop ${Math.round(elu.utilization * 100)}% busy: ~${fmtMs(serverMsPerRequest)} of server ` +
-        `thread time per request, of which ` +
-        `AccessTokenService.verify() (ES256 signature + revocation check, timed in process, 2,000 calls): ` +
-        `p50 ${fmtMs(result.verifyP50)}`,
-    );
-    if (!backend.services) {
-      // The framework's own floor: a public route with no token, no database and no cache.
-      const floorRun = await load({ mode: 'jwks', port, durationMs: 2000, concurrency: 16 });
-      const floor = summarizeLoad(floorRun);
-      result.floorPerSec = floor.perSec;
-      line(
-        `reference: public GET /.well-known/jwks.json (same stack, no JWT, no database) ` +
-          `${fmtInt(floor.perSec)} req/s, p50 ${fmtMs(floor.p50)}`,
-      );
-    }
-
-    // 3. Refresh rotation
-    subheading('3. POST /auth/refresh, one sequential rotation chain');
-    const refreshRun = await load({ mode: 'refresh', port, refreshToken, durationMs: 3000, concurrency: 1 });
-    result.refresh = reportLoad(refreshRun, 'refreshes');
-
-    // 4 + 5. Revocation checks and memory
-    const revocation = app.get(nest.RevocationService);
-    const store = app.get(nest.RevocationStore);
-    const tokens = app.get(nest.TokensService);
-    const probe = probeStore(store);
-    const WARM_UP = 200;
-    const sessionCount = backend.services ? 2000 : 10_000;
-    const sessionBudgetMs = backend.services ? 8000 : 15_000;
-    // Session ids are kept as 16 raw bytes each in one Buffer, outside the JS heap, and every
-    // timing goes into a typed array allocated up front: the bench holds no per-session heap object,
-    // so the heap deltas below are the service's own.
-    const idBytes = Buffer.alloc((sessionCount + WARM_UP) * 16);
-    const missOut = { hits: new Float64Array(sessionCount), misses: new Float64Array(sessionCount) };
-
-    subheading(
-      `4/5. Sessions: ${fmtInt(sessionCount)} (+${WARM_UP} for warm-up) x TokensService.startSession(), direct, no HTTP`,
-    );
-    const mem0 = await memory();
-    let created = 0;
-    const startSessionsAt = performance.now();
-    const sessionDeadline = startSessionsAt + sessionBudgetMs;
-    while (created < sessionCount + WARM_UP && performance.now() < sessionDeadline) {
-      const issued = await tokens.startSession(userId, 'notes:read notes:write', { ip: null, userAgent: null });
-      idBytes.write(issued.session.id.replaceAll('-', ''), created * 16, 'hex');
-      created += 1;
-    }
-    const sessionsMs = performance.now() - startSessionsAt;
-    result.startSessionPerSec = (created * 1000) / sessionsMs;
-    line(
-      `${fmtInt(created)} sessions in ${fmtMs(sessionsMs)}: ${fmtInt(result.startSessionPerSec)} startSession/s ` +
-        `(2 INSERTs, 2 commits each)` +
-        (created < sessionCount + WARM_UP ? ` (stopped by the ${sessionBudgetMs / 1000} s budget)` : ''),
-    );
-    const mem1 = await memory();
-    const checkCount = Math.max(0, created - WARM_UP);
-    // Warm-up: the first sessions are checked once so the miss path is compiled before measuring.
-    await timeChecks(revocation, probe, (i) => uuidAt(idBytes, i), Math.min(WARM_UP, created), 10_000, {
-      hits: new Float64Array(WARM_UP),
-      misses: new Float64Array(WARM_UP),
-    });
-    const memWarm = await memory();
-
-    subheading('4. RevocationService.isRevoked(sid)');
-    // Misses: every id below was inserted and never checked, so the store cannot know it and the
-    // call goes store GET -> database SELECT -> store SET (markLive). Each call is classified by
-    // what store.get() really answered, so nothing is assumed.
-    const missRun = await timeChecks(
-      revocation,
-      probe,
-      (i) => uuidAt(idBytes, WARM_UP + i),
-      checkCount,
-      10_000,
-      missOut,
-    );
-    const mem2 = await memory();
-    const cachedEntries = store.entries instanceof Map ? store.entries.size : null;
-    let redisKeyBytes = null;
-    if (backend.services && created > 0) {
-      redisKeyBytes = await redisMemoryUsage(backend.services, uuidAt(idBytes, created - 1));
-    }
-
-    // Hits: 100 of those sessions (just cached as live) re-checked round-robin, 200,000 calls or
-    // ~1 s; a call made after an entry's 1 s live TTL ran out is a miss and is counted as such.
-    const hot = Array.from({ length: Math.min(100, checkCount) }, (_, i) => uuidAt(idBytes, WARM_UP + i));
-    const hitRun = await timeChecks(revocation, probe, (i) => hot[i % hot.length], 200_000, 1000, {
-      hits: new Float64Array(200_000),
-      misses: new Float64Array(200_000),
-    });
-
-    let rawRedis = null;
-    if (backend.services) rawRedis = await redisGetLatency(backend.services);
-
-    const hit = hitRun.hits;
-    const miss = missRun.misses;
-    table(
-      ['isRevoked()', 'calls', 'p50', 'p90', 'p99', 'mean'],
-      [
-        ['cache hit (store answers)', fmtInt(hit.length), ...latencyCells(hit)],
-        ['cache miss (store, then DB, then store)', fmtInt(miss.length), ...latencyCells(miss)],
-      ],
-    );
-    line(
-      `method: misses = ${fmtInt(checkCount)} distinct session ids inserted in the database and never checked ` +
-        `before, so every one is a true miss without waiting out the 1 s live TTL; hits = ${hot.length} of them ` +
-        `re-checked round-robin right after. Every call is classified by what store.get() answered: ` +
-        `${missRun.hits.length} of the miss-run calls hit and ${hitRun.misses.length} of the hit-run calls missed ` +
-        `(TTL ran out); those are left out of the rows above.`,
-    );
-    if (rawRedis) {
-      line(
-        `reference: a bare Redis GET from a separate node-redis client, 2,000 sequential calls: ` +
-          `p50 ${fmtMs(rawRedis.p50)}, p99 ${fmtMs(rawRedis.p99)}`,
-      );
-    }
-    const hitP50 = percentile(sorted(hit), 50);
-    const missP50 = percentile(sorted(miss), 50);
-    result.revocation = { hitP50, missP50, ratio: missP50 / hitP50, hitMean: mean(hit), missMean: mean(miss) };
-    line(
-      `a miss costs ${fmtRatio(missP50 / hitP50)} a hit at the median; sequentially ` +
-        `${fmtInt(1000 / mean(hit))} hits/s vs ${fmtInt(1000 / mean(miss))} misses/s`,
-    );
-
-    subheading('5. Memory (after forced GC)');
-    table(
-      ['point', 'rss', 'heapUsed', 'external+arrayBuffers'],
-      [
-        ['before sessions', fmtBytes(mem0.rss), fmtBytes(mem0.heapUsed), fmtBytes(mem0.ext)],
-        [`after ${fmtInt(created)} startSession()`, ...memCells(mem1, mem0)],
-        [`after ${WARM_UP} warm-up isRevoked()`, ...memCells(memWarm, mem1)],
-        [`after ${fmtInt(checkCount)} distinct isRevoked()`, ...memCells(mem2, memWarm)],
-      ],
-    );
-    line(
-      `(rss also counts freed memory the allocator has not returned yet and native buffers such as argon2's ` +
-        `64 MiB per hash during register/login, so it moves by tens of MiB between runs; heapUsed is the figure ` +
-        `to read)`,
-    );
-    const perSession = (mem2.heapUsed - memWarm.heapUsed) / Math.max(checkCount, 1);
-    result.memory = { sessions: checkCount, perSession, cachedEntries, redisKeyBytes };
-    if (cachedEntries !== null) {
-      // The delta above also carries whatever else the heap did meanwhile (about ±1 MiB here); emptying
-      // the store's Map and measuring again isolates exactly what the cache retains.
-      store.entries.clear();
-      const memCleared = await memory();
-      const isolated = (mem2.heapUsed - memCleared.heapUsed) / cachedEntries;
-      result.memory.perSession = isolated;
-      result.memory.perSessionDelta = perSession;
-      line(
-        `in-process store: ${fmtInt(cachedEntries)} entries; emptying its Map (bench only) frees ` +
-          `${fmtBytes(mem2.heapUsed - memCleared.heapUsed)}: ${fmtInt(isolated)} bytes of heap per cached session, ` +
-          `36-character key included (the before/after delta says ${fmtInt(perSession)} bytes). 'live' entries ` +
-          `expire after 1 s but are only swept every 60 s, so this is paid for every session seen in the last ~61 s`,
-      );
-    } else {
-      line(
-        `the cache is in Redis: ${fmtInt(perSession)} bytes/session of this process's heap (within the ±1 MiB ` +
-          `noise of heapUsed: nothing is kept in process)` +
-          (redisKeyBytes === null ? '' : `; Redis MEMORY USAGE of one 'live' key: ${redisKeyBytes} bytes`),
-      );
-    }
-    line(
-      `startSession() itself: ${fmtInt((mem1.heapUsed - mem0.heapUsed) / Math.max(created, 1))} bytes of heap ` +
-        `retained per session (about 0: nothing is kept per login)`,
-    );
-    if (redis) {
-      result.redisReconnects = redisReconnects;
-      line('');
-      line(
-        `Redis client reconnects during this backend's run: ${redisReconnects} ` +
-          `(expected 0: a reconnect means the connection to Redis dropped during the run)`,
-      );
-    }
-    return result;
-  } finally {
-    if (app) await app.close();
-    if (database) await dropDatabase(backend.services, database.name);
-    if (backend.services) await deleteRedisKeys(backend.services);
-    rmSync(dataDir, { recursive: true, force: true });
   }
+  if (wants('sqlite')) await sqliteRow(privateKey);
+
+  const rows = tableRows();
+  printTable(rows);
+  const seconds = (performance.now() - started) / 1000;
+  if (ONLY.length === ROWS.length && !CPU_PROF) writeMarkdown(rows, facts, services, loadStart, loadAverage(), seconds);
+  else say('\nBENCHMARKS.md not written (BENCH_ONLY or BENCH_CPU_PROF set)');
+  say(`bench took ${seconds.toFixed(0)} s; load average at the end ${loadAverage()}`);
 }
 
-function expectStatus(response, status, what) {
-  if (response.status !== status) {
-    throw new Error(`${what}: expected HTTP ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
-  }
-}
-
-function load(data) {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: data });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`load worker exited with code ${code}`));
-    });
-  });
-}
-
-function summarizeLoad(run) {
-  const times = sorted(run.latencies);
-  const ok = run.statuses[200] ?? 0;
-  return { perSec: (ok * 1000) / run.elapsedMs, p50: percentile(times, 50) };
-}
-
-function reportLoad(run, noun) {
-  const times = sorted(run.latencies);
-  const ok = run.statuses[200] ?? 0;
-  const perSec = (ok * 1000) / run.elapsedMs;
-  const statusText = Object.entries(run.statuses)
-    .map(([status, count]) => `${status}: ${fmtInt(count)}`)
-    .join(', ');
-  table(
-    [`${noun}/s`, 'p50', 'p90', 'p99', 'max', 'responses'],
-    [
-      [
-        fmtInt(perSec),
-        fmtMs(percentile(times, 50)),
-        fmtMs(percentile(times, 90)),
-        fmtMs(percentile(times, 99)),
-        fmtMs(times.at(-1) ?? NaN),
-        statusText,
-      ],
-    ],
-  );
-  if (run.stopReason) line(`chain stopped early: ${run.stopReason}`);
-  if (ok !== run.latencies.length) line(`WARNING: ${run.latencies.length - ok} responses were not 200`);
-  return {
-    perSec,
-    p50: percentile(times, 50),
-    p90: percentile(times, 90),
-    p99: percentile(times, 99),
-    count: run.latencies.length,
-  };
-}
-
-/** Wraps store.get() so each isRevoked() call can be classified as a hit or a miss. */
-function probeStore(store) {
-  // `miss` is what the first get() of a call answered (the in-process markLive() calls get() again).
-  const probe = { miss: null };
-  const get = store.get.bind(store);
-  store.get = async (sessionId) => {
-    const status = await get(sessionId);
-    probe.miss ??= status === null;
-    return status;
-  };
-  return probe;
-}
-
-/**
- * Times `calls` isRevoked() calls on `idAt(i)`, for at most `budgetMs`, into the preallocated
- * `out` arrays, classifying each call as a hit or a miss by the store's first answer.
- */
-async function timeChecks(revocation, probe, idAt, calls, budgetMs, out) {
-  let hits = 0;
-  let misses = 0;
-  let revoked = 0;
-  const deadline = performance.now() + budgetMs;
-  for (let i = 0; i < calls && performance.now() < deadline; i += 1) {
-    const id = idAt(i);
-    probe.miss = null;
-    const start = performance.now();
-    const result = await revocation.isRevoked(id);
-    const elapsed = performance.now() - start;
-    if (result) revoked += 1;
-    if (probe.miss) out.misses[misses++] = elapsed;
-    else out.hits[hits++] = elapsed;
-  }
-  if (revoked > 0) throw new Error(`${revoked} live sessions were reported revoked`);
-  return { hits: out.hits.subarray(0, hits), misses: out.misses.subarray(0, misses) };
-}
-
-/**
- * The i-th 16-byte id of `bytes` as a UUID string, made by JSON.parse as the service gets a `sid`
- * from a token's claims: a fresh flat string that only the cache may keep.
- */
-function uuidAt(bytes, i) {
-  const h = bytes.toString('hex', i * 16, i * 16 + 16);
-  return JSON.parse(`"${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}"`);
-}
-
-// Services ---------------------------------------------------------------------------------------
-
-async function probeServices() {
-  const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  for (const url of [adminUrl, redisUrl]) {
-    const host = new URL(url).hostname;
-    if (host !== '127.0.0.1') return { ok: false, reason: `${url} is not on 127.0.0.1` };
-  }
-  const { default: pg } = await import('pg');
-  const { createClient } = await import('redis');
-  const services = {
-    ok: true,
-    pg,
-    createClient,
-    adminUrl,
-    redisUrl,
-    redisKeyPrefix: `nra-bench:${randomBytes(6).toString('hex')}:`,
-  };
-  try {
-    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
-    await client.connect();
-    await client.query('SELECT 1');
-    await client.end();
-  } catch (error) {
-    return { ok: false, reason: `PostgreSQL at ${adminUrl} is not reachable (${error.message})` };
-  }
-  try {
-    await withRedis(services, (client) => client.ping());
-  } catch (error) {
-    return { ok: false, reason: `Redis at ${redisUrl} is not reachable (${error.message})` };
-  }
-  return services;
-}
-
-async function withRedis(services, use) {
-  const client = services.createClient({
-    url: services.redisUrl,
-    socket: { connectTimeout: 2000, reconnectStrategy: false },
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.close().catch(() => client.destroy());
-  }
-}
-
-async function adminQuery(services, sql) {
-  const client = new services.pg.Client({ connectionString: services.adminUrl, connectionTimeoutMillis: 2000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function createDatabase(services) {
-  const name = `nra_bench_${randomBytes(4).toString('hex')}`;
-  await adminQuery(services, `CREATE DATABASE ${name}`);
-  const url = new URL(services.adminUrl);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString() };
-}
-
-async function dropDatabase(services, name) {
-  await adminQuery(services, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-}
-
-async function deleteRedisKeys(services) {
-  await withRedis(services, async (client) => {
-    for await (const keys of client.scanIterator({ MATCH: `${services.redisKeyPrefix}*`, COUNT: 500 })) {
-      if (keys.length > 0) await client.del(keys);
-    }
-  });
-}
-
-async function redisGetLatency(services) {
-  return withRedis(services, async (client) => {
-    const key = `${services.redisKeyPrefix}bench-probe`;
-    await client.set(key, 'live', { expiration: { type: 'PX', value: 10_000 } });
-    const times = [];
-    for (let i = 0; i < 2000; i += 1) {
-      const start = performance.now();
-      await client.get(key);
-      times.push(performance.now() - start);
-    }
-    const s = sorted(times);
-    return { p50: percentile(s, 50), p99: percentile(s, 99) };
-  });
-}
-
-async function redisMemoryUsage(services, sessionId) {
-  return withRedis(services, (client) =>
-    client.sendCommand(['MEMORY', 'USAGE', `${services.redisKeyPrefix}session:${sessionId}`]),
-  ).catch(() => null);
-}
-
-// Memory -----------------------------------------------------------------------------------------
-
-let gcFunction = null;
-
-/** Process memory after full GCs (the flag is set at run time, so `node scripts/bench.mjs` suffices). */
-async function memory() {
-  if (!gcFunction) {
-    v8.setFlagsFromString('--expose-gc');
-    gcFunction = runInNewContext('gc');
-  }
-  for (let i = 0; i < 3; i += 1) {
-    gcFunction();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const usage = process.memoryUsage();
-  return { rss: usage.rss, heapUsed: usage.heapUsed, ext: usage.external + usage.arrayBuffers };
-}
-
-function memCells(now, before) {
-  const delta = (a, b) => `${a - b >= 0 ? '+' : '-'}${fmtBytes(Math.abs(a - b))}`;
-  return [
-    `${fmtBytes(now.rss)} (${delta(now.rss, before.rss)})`,
-    `${fmtBytes(now.heapUsed)} (${delta(now.heapUsed, before.heapUsed)})`,
-    `${fmtBytes(now.ext)} (${delta(now.ext, before.ext)})`,
-  ];
-}
-
-// Summary ----------------------------------------------------------------------------------------
-
-function printSummary(summary) {
-  heading('6. Summary');
-  const { jwt, embedded: sqlite, services } = summary;
-  const na = 'n/a (skipped)';
-  const rows = [
-    [
-      'ES256 verify, KeyObject vs PEM string',
-      `${fmtInt(jwt['es-key'])} vs ${fmtInt(jwt['es-pem'])} ops/s`,
-      fmtRatio(jwt.esSpeedup),
-    ],
-    [
-      'HS256 verify, KeyObject vs string secret',
-      `${fmtInt(jwt['hs-key'])} vs ${fmtInt(jwt['hs-str'])} ops/s`,
-      fmtRatio(jwt.hsSpeedup),
-    ],
-    [
-      'GET /auth/me req/s (c=16), SQLite vs PG+Redis',
-      services
-        ? `${fmtInt(sqlite.me.perSec)} vs ${fmtInt(services.me.perSec)}`
-        : `${fmtInt(sqlite.me.perSec)} vs ${na}`,
-      services ? fmtRatio(sqlite.me.perSec / services.me.perSec) : '',
-    ],
-    ['GET /auth/me p50 / p99, SQLite', `${fmtMs(sqlite.me.p50)} / ${fmtMs(sqlite.me.p99)}`, ''],
-    ['GET /auth/me p50 / p99, PG+Redis', services ? `${fmtMs(services.me.p50)} / ${fmtMs(services.me.p99)}` : na, ''],
-    [
-      'refreshes/s (sequential), SQLite vs PG+Redis',
-      services
-        ? `${fmtInt(sqlite.refresh.perSec)} vs ${fmtInt(services.refresh.perSec)}`
-        : `${fmtInt(sqlite.refresh.perSec)} vs ${na}`,
-      services ? fmtRatio(sqlite.refresh.perSec / services.refresh.perSec) : '',
-    ],
-    [
-      'isRevoked p50 hit vs miss, SQLite + in-process',
-      `${fmtMs(sqlite.revocation.hitP50)} vs ${fmtMs(sqlite.revocation.missP50)}`,
-      `miss = ${fmtRatio(sqlite.revocation.ratio)} hit`,
-    ],
-    [
-      'isRevoked p50 hit vs miss, PG + Redis',
-      services ? `${fmtMs(services.revocation.hitP50)} vs ${fmtMs(services.revocation.missP50)}` : na,
-      services ? `miss = ${fmtRatio(services.revocation.ratio)} hit` : '',
-    ],
-    [
-      'in-process store, heap per cached session',
-      `${fmtInt(sqlite.memory.perSession)} bytes (${fmtInt(sqlite.memory.sessions)} sessions)`,
-      '',
-    ],
-  ];
-  if (services?.memory.redisKeyBytes != null) {
-    rows.push(['Redis, MEMORY USAGE per cached session key', `${services.memory.redisKeyBytes} bytes`, '']);
-  }
-  if (services?.redisReconnects !== undefined) {
-    rows.push(['Redis reconnects during the PG+Redis run', String(services.redisReconnects), '']);
-  }
-  table(['figure', 'value', 'ratio'], rows);
-}
-
-function loadAverage() {
-  return os
-    .loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
-}
-
-function busyNote() {
-  return os.loadavg()[0] > os.cpus().length / 2
-    ? ' - other work is running: absolute figures are lower and noisier than on an idle machine; ratios hold better'
-    : '';
-}
-
-// Formatting -------------------------------------------------------------------------------------
-
-function heading(text) {
-  process.stdout.write(`\n== ${text} ${'='.repeat(Math.max(0, 92 - text.length))}\n`);
-}
-
-function subheading(text) {
-  process.stdout.write(`\n-- ${text}\n`);
-}
-
-function line(text) {
-  process.stdout.write(`${text}\n`);
-}
-
-function table(header, rows) {
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => String(row[i]).length)));
-  const render = (row) =>
-    row
-      .map((cell, i) => String(cell).padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  line(render(header));
-  line(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows) line(render(row));
-}
-
-function sorted(values) {
-  return Float64Array.from(values).sort();
-}
-
-function percentile(sortedValues, p) {
-  if (sortedValues.length === 0) return NaN;
-  const index = Math.min(sortedValues.length - 1, Math.max(0, Math.ceil((p / 100) * sortedValues.length) - 1));
-  return sortedValues[index];
-}
-
-function median(values) {
-  return percentile(sorted(values), 50);
-}
-
-function mean(values) {
-  let total = 0;
-  for (const value of values) total += value;
-  return values.length ? total / values.length : NaN;
-}
-
-function latencyCells(values) {
-  const s = sorted(values);
-  return [fmtMs(percentile(s, 50)), fmtMs(percentile(s, 90)), fmtMs(percentile(s, 99)), fmtMs(mean(values))];
-}
-
-function fmtMs(ms) {
-  if (!Number.isFinite(ms)) return 'n/a';
-  if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 1)} µs`;
-  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
-  return `${(ms / 1000).toFixed(2)} s`;
-}
-
-function fmtInt(value) {
-  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a';
-}
-
-function fmtRatio(value) {
-  return Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}x` : 'n/a';
-}
-
-function fmtBytes(bytes) {
-  const abs = Math.abs(bytes);
-  if (abs < 1024) return `${Math.round(bytes)} B`;
-  if (abs < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-// Entry point, last so that every module-level binding above is initialised.
-if (isMainThread) {
-  await main();
-} else {
-  parentPort.postMessage(await runLoad(workerData));
-}
+main()
+  .then(
+    () => cleanupAll(),
+    async (error) => {
+      console.error(`\nbench failed: ${error.stack ?? error}`);
+      process.exitCode = 1;
+      await cleanupAll();
+    },
+  )
+  .finally(() => process.exit());

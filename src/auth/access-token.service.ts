@@ -120,19 +120,26 @@ export class AccessTokenService {
 
   /** Verifies a raw access token completely, outside passport (logout, introspection). */
   async verify(rawJwt: string): Promise<AuthUser> {
-    let user = this.recall(rawJwt);
-    if (!user) {
-      const key = this.keyFor(rawJwt);
-      let claims: unknown;
-      try {
-        claims = this.jwt.verify(rawJwt, { ...this.verifyOptions, publicKey: key as unknown as Buffer });
-      } catch (error) {
-        throw verificationError(error);
-      }
-      user = this.accept(rawJwt, claims);
-    }
+    const user = this.verifyGenuine(rawJwt);
     await this.checkRevocation(user);
     return user;
+  }
+
+  /**
+   * Verifies signature, header and claims of a raw access token, but not its session's
+   * revocation: for logout, which ends a revoked session again without complaint.
+   */
+  verifyGenuine(rawJwt: string): AuthUser {
+    const user = this.recall(rawJwt);
+    if (user) return user;
+    const key = this.keyFor(rawJwt);
+    let claims: unknown;
+    try {
+      claims = this.jwt.verify(rawJwt, { ...this.verifyOptions, publicKey: key as unknown as Buffer });
+    } catch (error) {
+      throw verificationError(error);
+    }
+    return this.accept(rawJwt, claims);
   }
 
   /** Entries in the verified-token cache, for tests and the benchmarks. */

@@ -188,7 +188,9 @@ export class AuthService {
       if (!session) throw new AuthError('refresh_token_invalid');
       ({ userId, id: sessionId } = session);
     } else if (credential.accessToken !== undefined) {
-      ({ id: userId, sessionId } = await this.accessTokens.verify(credential.accessToken));
+      // Like a refresh token of a revoked session, an access token of one is logged out again with
+      // 204 (a retry whose first answer was lost), not refused: the revocation below is a no-op.
+      ({ id: userId, sessionId } = this.accessTokens.verifyGenuine(credential.accessToken));
     } else {
       throw new AuthError('token_missing');
     }
@@ -204,12 +206,13 @@ export class AuthService {
   /** Ends every session of the user, the current one included. */
   async logoutAll(owner: SessionOwner, client?: ClientInfo): Promise<void> {
     const context = toClientContext(client);
-    await this.tokens.revoke({ userId: owner.id }, 'logout_all', {
-      userId: owner.id,
-      type: 'logout_all',
-      sessionId: owner.sessionId ?? null,
-      client: context,
-    });
+    // The event only with a revocation: a retry after a lost answer finds nothing left to end.
+    await this.tokens.revoke(
+      { userId: owner.id },
+      'logout_all',
+      { userId: owner.id, type: 'logout_all', sessionId: owner.sessionId ?? null, client: context },
+      { eventOnlyIfRevoked: true },
+    );
     this.notify.emit('sessions_revoked', owner.id, context, owner.sessionId);
   }
 
@@ -287,13 +290,14 @@ export class AuthService {
     if (!alreadyChanged)
       await this.users.updatePassword(user.id, await this.hasher.hash(input.newPassword), new Date());
     // After the new hash is stored: a login that checked the old password meanwhile is caught
-    // here or by its own re-check (see login). The event is written with the revocation.
-    await this.tokens.revoke({ userId: user.id, exceptSessionId: owner.sessionId }, 'password_changed', {
-      userId: user.id,
-      type: 'password_changed',
-      sessionId: owner.sessionId ?? null,
-      client: context,
-    });
+    // here or by its own re-check (see login). The event is written with the revocation; for a
+    // retry of a stored change, only if it still ends sessions (else the first attempt wrote it).
+    await this.tokens.revoke(
+      { userId: user.id, exceptSessionId: owner.sessionId },
+      'password_changed',
+      { userId: user.id, type: 'password_changed', sessionId: owner.sessionId ?? null, client: context },
+      { eventOnlyIfRevoked: alreadyChanged },
+    );
     this.notify.emit('password_changed', user.id, context, owner.sessionId);
   }
 

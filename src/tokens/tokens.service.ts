@@ -248,8 +248,9 @@ export class TokensService {
       : null;
     const ids = await this.store.revoke(target, reason, event, options);
     if (ids.length > 0) this.metrics.revocations.labels(reason).inc(ids.length);
-    // Published after the write; ids revoked earlier need no message (the poll and the cache know).
-    await this.revocation.revoked(ids);
+    // Published after the write. Named sessions are published even when an earlier request revoked
+    // them (a retry whose first answer was lost): its message may not have gone out.
+    await this.revocation.revoked('sessionIds' in target ? [...new Set([...target.sessionIds, ...ids])] : ids);
     return ids;
   }
 

@@ -54,6 +54,12 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** Every redis-server a test started and did not stop: killed at exit, even when a file dies early. */
+const liveServers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveServers) child.kill('SIGKILL');
+});
+
 /**
  * A throwaway redis-server of a test's own, on a fixed port, that can be killed and started again
  * (empty each time: no RDB, no AOF), like a Redis restarted without persistence.
@@ -61,13 +67,26 @@ export async function freePort(): Promise<number> {
 export class OwnRedis {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[] = [],
+    private readonly readyLine = 'Ready to accept connections',
+  ) {}
 
-  /** Starts a redis-server on a free port and waits until it accepts connections. */
-  static async start(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
+  /**
+   * Starts a redis-server on a free port and waits until it accepts connections; `options.args`
+   * are added to its command line (`--cluster-enabled yes`, a config file and `--sentinel`, ...),
+   * `options.readyLine` is what it logs once ready (a sentinel logs something else).
+   */
+  static async start(options: { port?: number; args?: readonly string[]; readyLine?: string } = {}): Promise<OwnRedis> {
+    const redis = new OwnRedis(options.port ?? (await freePort()), options.args, options.readyLine);
     await redis.restart();
     return redis;
+  }
+
+  /** `host:port` of this server. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
   }
 
   /** The `redis://` URL of this server. */
@@ -83,12 +102,29 @@ export class OwnRedis {
   /** Starts the server (again) on the same port and waits until it is ready. */
   async restart(): Promise<void> {
     if (this.running) throw new Error('redis-server is already running');
+    // A config file, when given, must come first on the command line.
+    const config = this.extraArgs[0]?.startsWith('-') === false ? [this.extraArgs[0]] : [];
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      [
+        ...config,
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        ...this.extraArgs.slice(config.length),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.process = child;
+    liveServers.add(child);
+    child.once('exit', () => liveServers.delete(child));
     let output = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -97,7 +133,7 @@ export class OwnRedis {
       }, 10_000);
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
+        if (output.includes(this.readyLine)) {
           clearTimeout(timer);
           resolve();
         }
@@ -120,4 +156,32 @@ export class OwnRedis {
     child.kill('SIGKILL');
     await exited;
   }
+}
+
+/** FLUSHALL on a Redis of the test's own (never the machine's shared one). */
+export function flushAll(url: string): Promise<void> {
+  return withClient(url, async (client) => {
+    await client.flushAll();
+  });
+}
+
+/**
+ * A publisher and a subscriber connection of the test's own on one Redis server (a subscribed
+ * connection takes no other commands), for watching and forging channel messages.
+ */
+export async function openChannelClient(url: string): Promise<{
+  publish(channel: string, message: string): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  close(): Promise<void>;
+}> {
+  const publisher = newClient(url);
+  const subscriber = newClient(url);
+  await Promise.all([publisher.connect(), subscriber.connect()]);
+  return {
+    publish: (channel, message) => publisher.publish(channel, message),
+    subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
+    close: async () => {
+      await Promise.all([publisher.close(), subscriber.close()]);
+    },
+  };
 }

@@ -18,6 +18,17 @@ export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://p
 /** The machine's Redis; each test file gets its own key prefix. */
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** Where a context keeps its data when not on the machine's shared services. */
+export interface TestContextOptions {
+  /**
+   * Admin URL of a PostgreSQL server of the test's own (a private cluster): the context's
+   * database is created there, with or without TEST_SERVICES, and left for the server's removal.
+   */
+  postgresAdminUrl?: string;
+  /** URL of a redis-server of the test's own: instances use it, and its keys are left to its end. */
+  redisUrl?: string;
+}
+
 /** One running instance of the service. */
 export interface TestInstance {
   app: NestExpressApplication;
@@ -39,19 +50,31 @@ export class TestContext {
   private databaseUrl?: string;
   private databaseName?: string;
 
-  private constructor(readonly name: string) {}
+  private constructor(
+    readonly name: string,
+    private readonly options: TestContextOptions,
+  ) {}
 
-  /** Makes the context; with services it creates the PostgreSQL database. */
-  static async create(name: string): Promise<TestContext> {
-    const context = new TestContext(name);
-    if (SERVICES) {
+  /**
+   * Makes the context; with services (or a PostgreSQL of the test's own in `options`) it creates
+   * the PostgreSQL database.
+   */
+  static async create(name: string, options: TestContextOptions = {}): Promise<TestContext> {
+    const context = new TestContext(name, options);
+    if (SERVICES || options.postgresAdminUrl) {
+      const adminUrl = options.postgresAdminUrl ?? POSTGRES_ADMIN_URL;
       context.databaseName = `nra_${name.replace(/\W/g, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-      await adminQuery(`CREATE DATABASE ${context.databaseName}`);
-      const url = new URL(POSTGRES_ADMIN_URL);
+      await adminQuery(`CREATE DATABASE ${context.databaseName}`, adminUrl);
+      const url = new URL(adminUrl);
       url.pathname = `/${context.databaseName}`;
       context.databaseUrl = url.toString();
     }
     return context;
+  }
+
+  /** The context's PostgreSQL database URL (with services or a server of the test's own). */
+  get postgresUrl(): string | undefined {
+    return this.databaseUrl;
   }
 
   /** The environment an instance of this context starts with, before overrides. */
@@ -66,7 +89,9 @@ export class TestContext {
       // Suites register many accounts from 127.0.0.1; the request limit has a test of its own.
       AUTH_RATE_LIMIT: '100000',
       ...(this.databaseUrl ? { DATABASE_URL: this.databaseUrl } : {}),
-      ...(SERVICES ? { REDIS_URL: REDIS_URL, REDIS_KEY_PREFIX: this.redisKeyPrefix } : {}),
+      ...(SERVICES || this.options.redisUrl
+        ? { REDIS_URL: this.options.redisUrl ?? REDIS_URL, REDIS_KEY_PREFIX: this.redisKeyPrefix }
+        : {}),
     };
   }
 
@@ -107,14 +132,17 @@ export class TestContext {
   /** Closes every instance and removes the database, the folder and the Redis keys. */
   async close(): Promise<void> {
     await Promise.all(this.instances.map((instance) => instance.close()));
-    if (this.databaseName) await adminQuery(`DROP DATABASE IF EXISTS ${this.databaseName} WITH (FORCE)`);
-    if (SERVICES) await deleteRedisKeys(this.redisKeyPrefix);
+    // A server of the test's own goes as a whole, maybe already stopped: nothing to clean there.
+    if (this.databaseName && !this.options.postgresAdminUrl) {
+      await adminQuery(`DROP DATABASE IF EXISTS ${this.databaseName} WITH (FORCE)`, POSTGRES_ADMIN_URL);
+    }
+    if (SERVICES && !this.options.redisUrl) await deleteRedisKeys(this.redisKeyPrefix);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+async function adminQuery(sql: string, adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     await client.query(sql);

@@ -39,11 +39,13 @@ export class HealthController {
   @ApiOkResponse({ description: '`{status: "ok", ...}`' })
   @ApiServiceUnavailableResponse({ description: '`{status: "draining"}`, or the database down' })
   async ready(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult | { status: 'draining' }> {
+    const database = this.drain.ready ? await this.databaseStatus(response) : null;
+    // Checked again after the database answered: the signal may have come meanwhile.
     if (!this.drain.ready) {
       response.status(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'draining' };
     }
-    return this.databaseStatus(response);
+    return database!;
   }
 
   private databaseStatus(response: Response): Promise<HealthCheckResult> {
