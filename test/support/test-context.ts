@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LoggerService } from '@nestjs/common';
+import { ConsoleLogger, type LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import pg from 'pg';
 import { createClient } from 'redis';
@@ -10,6 +10,7 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createApp } from '../../src/server/app.factory.js';
 import { loadConfig, type AppConfig } from '../../src/server/config/app.config.js';
+import { LogAudit } from './log-audit.js';
 
 /** `npm run test:services`: PostgreSQL and Redis instead of SQLite and the in-process store. */
 export const SERVICES = process.env.TEST_SERVICES === '1';
@@ -47,6 +48,8 @@ export class TestContext {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'nra-test-'));
   readonly redisKeyPrefix = `nra-test:${randomBytes(6).toString('hex')}:`;
   private readonly instances: TestInstance[] = [];
+  /** Every log line of this context's instances, checked for secrets when it closes. */
+  readonly audit = new LogAudit();
   private databaseUrl?: string;
   private databaseName?: string;
 
@@ -104,8 +107,8 @@ export class TestContext {
       Object.entries({ ...this.baseEnv(), ...overrides }).filter(([, value]) => value !== undefined),
     ) as Record<string, string>;
     const config = loadConfig(env);
-    const logger = options.logger ?? (process.env.TEST_LOGS === '1' ? undefined : false);
-    const app = await createApp(config, { logger });
+    const shown = options.logger ?? (process.env.TEST_LOGS === '1' ? new ConsoleLogger() : false);
+    const app = await createApp(config, { logger: this.audit.logger(shown) });
     try {
       await app.init();
     } catch (error) {
@@ -118,7 +121,7 @@ export class TestContext {
     const instance: TestInstance = {
       app,
       config,
-      http: () => request(server),
+      http: () => this.audit.watch(request(server)),
       close: async () => {
         if (closed) return;
         closed = true;
@@ -138,6 +141,7 @@ export class TestContext {
     }
     if (SERVICES && !this.options.redisUrl) await deleteRedisKeys(this.redisKeyPrefix);
     rmSync(this.dataDir, { recursive: true, force: true });
+    this.audit.verify();
   }
 }
 
