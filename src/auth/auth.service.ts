@@ -303,14 +303,7 @@ export class AuthService {
 
   /** The caller's account, or 404 `not_found` when the store no longer has it. */
   async me(owner: SessionOwner): Promise<AccountView> {
-    const user = (await this.requireUser(owner.id)) as AuthUserRecord & { name?: string | null; createdAt?: Date };
-    return {
-      id: user.id,
-      email: user.email,
-      name: user.name ?? null,
-      roles: user.roles,
-      createdAt: user.createdAt ?? null,
-    };
+    return accountView(await this.requireUser(owner.id));
   }
 
   /** The user's live sessions, most recently used first; `current` marks the caller's. */
@@ -357,6 +350,21 @@ export class AuthService {
       session_id: issued.session.id,
     };
   }
+}
+
+/**
+ * What the API shows of a user record: `name` and `createdAt` when the store keeps them.
+ *
+ * @example return accountView(await auth.register(dto));
+ */
+export function accountView(user: AuthUserRecord & { name?: string | null; createdAt?: Date }): AccountView {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name ?? null,
+    roles: user.roles,
+    createdAt: user.createdAt ?? null,
+  };
 }
 
 /** The checks of the built-in DTOs, for host code that calls the service directly. */

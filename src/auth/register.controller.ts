@@ -2,7 +2,7 @@ import { Body, Controller, Post, UseGuards } from '@nestjs/common';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { Client, type ClientContext } from '../common/client-context.js';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '../common/swagger.js';
-import { AuthService } from './auth.service.js';
+import { accountView, AuthService } from './auth.service.js';
 import { AuthRoutes } from './decorators/auth-routes.decorator.js';
 import { Public } from './decorators/public.decorator.js';
 import { RegisterDto } from './dto/register.dto.js';
@@ -23,19 +23,6 @@ export class RegisterController {
   @ApiCreatedResponse({ type: UserResponseDto })
   @ApiErrors('validation_failed', 'email_taken', 'payload_too_large', 'rate_limited')
   async register(@Body() dto: RegisterDto, @Client() client: ClientContext): Promise<UserResponseDto> {
-    const user = (await this.auth.register(dto, client)) as {
-      id: string;
-      email: string;
-      roles: string[];
-      name?: string | null;
-      createdAt?: Date;
-    };
-    return {
-      id: user.id,
-      email: user.email,
-      name: user.name ?? null,
-      roles: user.roles,
-      createdAt: user.createdAt ?? null,
-    };
+    return accountView(await this.auth.register(dto, client));
   }
 }
