@@ -5,13 +5,14 @@ import { AUTH_CONFIG } from '../auth/auth.constants.js';
 import type { AuthConfig } from '../auth/auth-options.js';
 import { AuthOptionsError } from '../auth/auth-options.error.js';
 import { RedisConnection } from '../common/redis-connection.js';
+import { rawDriver } from '../database/raw-driver.js';
 import { MemoryRevocationBus } from './memory-revocation.bus.js';
 import { RedisRevocationBus } from './redis-revocation.bus.js';
 import { RevocationBus } from './revocation-bus.interface.js';
-import { PostgresSessionStore, type PgPool } from './postgres-session.store.js';
+import { PostgresSessionStore } from './postgres-session.store.js';
 import { SessionStore } from './session-store.interface.js';
 import { Session } from './session.entity.js';
-import { SqliteSessionStore, type SqliteDatabase } from './sqlite-session.store.js';
+import { SqliteSessionStore } from './sqlite-session.store.js';
 
 /** Injection token of the shared {@link RedisConnection}, or `null` without Redis. */
 export const REDIS_CONNECTION = Symbol('REDIS_CONNECTION');
@@ -27,11 +28,9 @@ export const sessionStoreProvider: Provider = {
         'does not know the auth entities: add ...AUTH_ENTITIES to its entities and ...AUTH_MIGRATIONS to its migrations',
       );
     }
-    const driver = dataSource.driver as unknown as { master?: PgPool; databaseConnection?: SqliteDatabase };
-    if (dataSource.options.type === 'postgres' && driver.master) return new PostgresSessionStore(driver.master);
-    if (dataSource.options.type === 'better-sqlite3' && driver.databaseConnection) {
-      return new SqliteSessionStore(driver.databaseConnection);
-    }
+    const driver = rawDriver(dataSource);
+    if (driver?.kind === 'postgres') return new PostgresSessionStore(driver.pool);
+    if (driver?.kind === 'sqlite') return new SqliteSessionStore(driver.db);
     throw new AuthOptionsError(
       'TypeOrmModule',
       `uses driver "${dataSource.options.type}": AuthModule supports "postgres" and "better-sqlite3"`,

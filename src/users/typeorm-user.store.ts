@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
+import { isUniqueViolation } from '../common/database-errors.js';
+import { rawDriver, type RawDriver } from '../database/raw-driver.js';
+import { fromSqliteDate } from '../tokens/sqlite-session.store.js';
 import { User } from './user.entity.js';
 import { EmailTakenError, type AuthUserRecord, type UserStore } from './user-store.interface.js';
-import { isUniqueViolation } from '../common/database-errors.js';
+
+const COLUMNS = 'id, email, password_hash, name, roles, scopes, disabled, created_at, password_changed_at';
 
 /** Role every account of the built-in store starts with. */
 export const DEFAULT_ROLE = 'user';
@@ -14,14 +18,20 @@ export const DEFAULT_ROLE = 'user';
  * @example new TypeOrmUserStore(dataSource.getRepository(User))
  */
 export class TypeOrmUserStore implements UserStore {
-  constructor(private readonly users: Repository<User>) {}
+  /** Reads go straight to the connection TypeORM opened: a refresh reads the user every time. */
+  private readonly driver: RawDriver | null;
+  private readonly statements = new Map<string, { get(...params: unknown[]): unknown }>();
+
+  constructor(private readonly users: Repository<User>) {
+    this.driver = rawDriver(users.manager.connection);
+  }
 
   async findByEmail(email: string): Promise<AuthUserRecord | null> {
-    return toRecord(await this.users.findOneBy({ email }));
+    return this.findOne('email', email);
   }
 
   async findById(id: string): Promise<AuthUserRecord | null> {
-    return toRecord(await this.users.findOneBy({ id }));
+    return this.findOne('id', id);
   }
 
   async create(input: { email: string; passwordHash: string; name: string | null }): Promise<AuthUserRecord> {
@@ -65,6 +75,44 @@ export class TypeOrmUserStore implements UserStore {
   async setDisabled(id: string, disabled: boolean): Promise<void> {
     await this.users.update({ id }, { disabled });
   }
+
+  /** One row by primary or unique key, read without TypeORM's query building (a prepared statement). */
+  private async findOne(column: 'id' | 'email', value: string): Promise<AuthUserRecord | null> {
+    const driver = this.driver;
+    if (!driver) return toRecord(await this.users.findOneBy({ [column]: value }));
+    if (driver.kind === 'postgres') {
+      const { rows } = await driver.pool.query({
+        name: `nra_user_by_${column}`,
+        text: `SELECT ${COLUMNS} FROM users WHERE ${column} = $1`,
+        values: [value],
+      });
+      return rows[0] ? fromRow(rows[0], (date) => (date === null ? null : new Date(date as string | Date))) : null;
+    }
+    let statement = this.statements.get(column);
+    if (!statement) {
+      statement = driver.db.prepare(`SELECT ${COLUMNS} FROM users WHERE ${column} = ?`);
+      this.statements.set(column, statement);
+    }
+    const row = statement.get(value) as Record<string, unknown> | undefined;
+    return row ? fromRow(row, fromSqliteDate) : null;
+  }
+}
+
+/** A `users` row as the driver returns it; `simple-array` columns are comma-joined text. */
+function fromRow(row: Record<string, unknown>, date: (value: unknown) => Date | null): BuiltInUserRecord {
+  const list = (value: unknown) => (typeof value === 'string' && value !== '' ? value.split(',') : []);
+  const scopes = list(row.scopes);
+  return {
+    id: row.id as string,
+    email: row.email as string,
+    passwordHash: (row.password_hash as string | null) ?? null,
+    roles: list(row.roles),
+    ...(scopes.length > 0 ? { scopes } : {}),
+    passwordChangedAt: date(row.password_changed_at),
+    disabled: row.disabled === true || row.disabled === 1,
+    name: (row.name as string | null) ?? null,
+    createdAt: date(row.created_at)!,
+  };
 }
 
 /** What the API shows of a built-in account beyond {@link AuthUserRecord}. */
