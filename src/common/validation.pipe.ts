@@ -28,14 +28,20 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
+/** Values this pipe produced: a second run (the service's global pipe, then a controller's) is free. */
+const validated = new WeakSet<object>();
+
 class ContractValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (typeof value === 'object' && value !== null && validated.has(value)) return value;
     const problem = inspectInput(value);
     if (problem) {
       const field = [metadata.data, problem.path].filter(Boolean).join('.') || metadata.type;
       throw new AuthError('validation_failed', undefined, [{ field, messages: [`${field} ${problem.message}`] }]);
     }
-    return super.transform(value, metadata);
+    const result: unknown = await super.transform(value, metadata);
+    if (typeof result === 'object' && result !== null && result !== value) validated.add(result);
+    return result;
   }
 }
 
