@@ -1,4 +1,4 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
+import { createHmac, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AuthError } from '../common/auth.error.js';
@@ -34,6 +34,9 @@ export class AccessTokenService {
   /** Options handed to jsonwebtoken for every verification. */
   readonly verifyOptions: PinnedVerifyOptions;
   private readonly verified: LruMap<string, AuthUser>;
+  /** The JWS protected header, base64url, the same for every token. */
+  private readonly header: string;
+  private readonly signature: (input: string) => string;
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -48,29 +51,43 @@ export class AccessTokenService {
       clockTolerance: config.clockTolerance,
     };
     this.verified = new LruMap(config.caches.accessTokens);
+    const { algorithm, kid, signingKey } = config.keys;
+    this.header = Buffer.from(JSON.stringify({ alg: algorithm, kid, typ: ACCESS_TOKEN_TYPE })).toString('base64url');
+    const digest = `sha${algorithm.slice(2)}`;
+    this.signature = algorithm.startsWith('HS')
+      ? (input) => createHmac(digest, signingKey).update(input).digest('base64url')
+      : algorithm.startsWith('ES')
+        ? (input) =>
+            cryptoSign(digest, Buffer.from(input), { key: signingKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')
+        : (input) => cryptoSign(digest, Buffer.from(input), signingKey).toString('base64url');
   }
 
-  /** Signs an access token for a user's session; `expiresIn` is in seconds. */
+  /**
+   * Signs an access token for a user's session; `expiresIn` is in seconds. The JWS is put
+   * together here, with the header encoded once at boot and node:crypto signing with the
+   * `KeyObject` (ECDSA signatures in the JOSE form, `ieee-p1363`): jsonwebtoken's sign spent as
+   * much again on option checks as on the signature. Every verification still goes through
+   * jsonwebtoken (passport-jwt), so each token we sign is checked by it.
+   */
   sign(
     user: { id: string; roles: string[] },
     session: { id: string; scope: string },
   ): { token: string; expiresIn: number } {
-    const { keys, accessTokenTtl, issuer, audience } = this.config;
-    const token = this.jwt.sign(
-      { sid: session.id, roles: user.roles, scope: session.scope },
-      {
-        privateKey: keys.signingKey as unknown as Buffer,
-        algorithm: keys.algorithm,
-        keyid: keys.kid,
-        header: { alg: keys.algorithm, kid: keys.kid, typ: ACCESS_TOKEN_TYPE },
-        subject: user.id,
-        issuer,
-        audience,
-        jwtid: randomUUID(),
-        expiresIn: accessTokenTtl,
-      },
-    );
-    return { token, expiresIn: accessTokenTtl };
+    const { accessTokenTtl, issuer, audience } = this.config;
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = {
+      sid: session.id,
+      roles: user.roles,
+      scope: session.scope,
+      iat,
+      exp: iat + accessTokenTtl,
+      aud: audience,
+      iss: issuer,
+      sub: user.id,
+      jti: randomUUID(),
+    };
+    const input = `${this.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return { token: `${input}.${this.signature(input)}`, expiresIn: accessTokenTtl };
   }
 
   /**
