@@ -1,4 +1,4 @@
-import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
+import { Logger, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
@@ -8,6 +8,7 @@ import { AuthExceptionFilter, createValidationPipe } from '../index.js';
 import { AppModule } from './app.module.js';
 import { answerParserErrors, refuseProtocolViolations } from './client-errors.js';
 import type { AppConfig } from './config/app.config.js';
+import { JsonLogger } from './observability/json-logger.js';
 import { setupSwagger } from './swagger.js';
 
 /** Largest accepted request body; larger gets 413 `payload_too_large`. */
@@ -24,11 +25,7 @@ export async function createApp(
   options: { logger?: LoggerService | false } = {},
 ): Promise<NestExpressApplication> {
   const logger =
-    options.logger !== undefined
-      ? options.logger
-      : config.logFormat === 'json'
-        ? new ConsoleLogger({ json: true })
-        : undefined;
+    options.logger !== undefined ? options.logger : config.logFormat === 'json' ? new JsonLogger() : undefined;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     abortOnError: false,
