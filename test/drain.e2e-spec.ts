@@ -93,7 +93,10 @@ describe('drain on SIGTERM (the real process)', () => {
     for (const connection of busy) expect((await connection.response())?.status).toBe(200);
     // Then a slow one (argon2) on each, and the signal while they run.
     for (const connection of busy) connection.send('POST', '/auth/login', account);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The signal follows at once: an argon2id verification takes longer than this, so none of
+    // the six can have been answered before it (with a longer wait the first could be, rightly
+    // with `Connection: keep-alive`).
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const signalledAt = Date.now();
     server.process.kill('SIGTERM');
 
