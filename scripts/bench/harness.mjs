@@ -62,12 +62,18 @@ export function cleanupAll() {
   return cleaning;
 }
 
-/** Ctrl-C and SIGTERM clean up, then exit. */
+/** Ctrl-C, SIGTERM and a stray exception clean up, then exit. */
 export function cleanupOnSignals() {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(signal, () => {
       console.error(`\n${signal}: cleaning up`);
       cleanupAll().finally(() => process.exit(130));
+    });
+  }
+  for (const event of ['uncaughtException', 'unhandledRejection']) {
+    process.once(event, (error) => {
+      console.error(`\n${event}: ${error?.stack ?? error}\ncleaning up`);
+      cleanupAll().finally(() => process.exit(1));
     });
   }
 }
@@ -160,14 +166,23 @@ export function startService(name, env, { logDir, cpuProfile } = {}) {
   });
 }
 
-/** Resident set size of a process in bytes (Linux), or NaN. */
+/**
+ * Resident set size of a process in bytes (Linux), or NaN. From smaps_rollup, which walks the
+ * page tables; `VmRSS` in status lags behind (the kernel batches its per-thread counters).
+ */
 export function rssOf(pid) {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
+  for (const [file, pattern] of [
+    [`/proc/${pid}/smaps_rollup`, /^Rss:\s+(\d+) kB/m],
+    [`/proc/${pid}/status`, /VmRSS:\s+(\d+) kB/],
+  ]) {
+    try {
+      const match = pattern.exec(readFileSync(file, 'utf8'));
+      if (match) return Number(match[1]) * 1024;
+    } catch {
+      // Not readable here: try the next source.
+    }
   }
+  return NaN;
 }
 
 /** CPU seconds (user + system) a process has used so far (Linux), or NaN. */
@@ -358,31 +373,67 @@ export function findPgbench() {
 // CPU profiles
 // ---------------------------------------------------------------------------------------------
 
+/** Now on the clock of V8's CPU profiles (monotonic, µs), to mark the stretches a profile is read for. */
+export function profileClock() {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
 /**
- * The functions with the most self time in a `.cpuprofile` (V8's format: nodes with call
- * frames, samples with time deltas), aggregated by function and location.
+ * Where a server's time went, from its `.cpuprofile` (V8's format: nodes with call frames,
+ * samples with time deltas), counting only samples inside `windows` (`[from, to]` on
+ * {@link profileClock}) when given: the functions with the most self time, the packages, and
+ * the library's own functions (dist/) by inclusive time.
  */
-export function topSelfTime(file, count = 15) {
+export function profileSummary(file, { windows, count = 15 } = {}) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
   const self = new Map();
+  const packages = new Map();
+  const inclusive = new Map();
+  const add = (map, key, value) => map.set(key, (map.get(key) ?? 0) + value);
+  let at = profile.startTime;
   let total = 0;
   profile.samples.forEach((id, index) => {
     const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (windows?.length && !windows.some(([from, to]) => at >= from && at <= to)) return;
     total += delta;
     const frame = byId.get(id)?.callFrame;
     if (!frame) return;
-    const where = frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '';
-    const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
-    self.set(key, (self.get(key) ?? 0) + delta);
+    add(self, frameName(frame), delta);
+    add(packages, packageOf(frame), delta);
+    const seen = new Set();
+    for (let node = id; node !== undefined; node = parentOf.get(node)) {
+      const callFrame = byId.get(node).callFrame;
+      if (!/\/dist\//.test(callFrame.url) || /node_modules/.test(callFrame.url)) continue;
+      const name = frameName(callFrame);
+      if (!seen.has(name)) {
+        seen.add(name);
+        add(inclusive, name, delta);
+      }
+    }
   });
-  return {
-    totalMs: total / 1000,
-    top: [...self.entries()]
+  const top = (map, n) =>
+    [...map.entries()]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, count)
-      .map(([name, micros]) => ({ name, ms: micros / 1000, share: micros / total })),
-  };
+      .slice(0, n)
+      .map(([name, micros]) => ({ name, ms: micros / 1000, share: total ? micros / total : 0 }));
+  return { totalMs: total / 1000, self: top(self, count), packages: top(packages, 10), library: top(inclusive, 12) };
+}
+
+function frameName(frame) {
+  const where = frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '';
+  return `${frame.functionName || '(anonymous)'} ${where}`.trim();
+}
+
+function packageOf(frame) {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(frame.url);
+  if (match) return match[1];
+  if (/\/dist\//.test(frame.url)) return 'nest-refresh-auth (dist/)';
+  if (frame.url.startsWith('node:')) return `node (${frame.url.slice(5).split('/')[0]})`;
+  return frame.url ? shortUrl(frame.url) : frame.functionName;
 }
 
 function shortUrl(url) {

@@ -251,10 +251,10 @@ export async function closedLoop({ base, path, tokens = [], concurrency, seconds
 
 /**
  * Open loop at `rate` requests/s for `seconds` (GET `path`, tokens round-robin), at most
- * `maxInFlight` at once. Latency counts from the moment a request was due, so a server that
+ * `maxInFlight` at once (`keepLatencies`: every latency too). Latency counts from the moment a request was due, so a server that
  * stalls is charged for the requests that queued meanwhile.
  */
-export async function pacedLoop({ base, path, tokens = [], rate, seconds, maxInFlight = 64 }) {
+export async function pacedLoop({ base, path, tokens = [], rate, seconds, maxInFlight = 64, keepLatencies = false }) {
   const client = new Client(base, maxInFlight);
   const requests = tokens.length
     ? tokens.map((token) => client.build('GET', path, { token }))
@@ -292,6 +292,7 @@ export async function pacedLoop({ base, path, tokens = [], rate, seconds, maxInF
     rps: latencies.length / elapsed,
     latency: latencySummary(latencies),
     statuses,
+    ...(keepLatencies ? { latencies } : {}),
   };
 }
 
@@ -385,6 +386,7 @@ export async function loginStorm({ base, path, credentials, inFlight, seconds },
  * `total` guarded GETs (closed loop, `concurrency`) over a pool of sessions that churns: one
  * login and one logout (of the oldest session, taken out of the pool first) per `churnEvery`
  * requests, at most two at a time. `progress({requests})` is called every `progressEvery`.
+ * Answers the pool's tokens at the end too, to go on from.
  */
 export async function churnRun(
   { base, path, loginPath, logoutPath, credentials, sessions, total, concurrency, churnEvery, progressEvery },
@@ -451,5 +453,6 @@ export async function churnRun(
     logins,
     logouts,
     churnErrors,
+    sessions: pool.map((session) => session.token),
   };
 }
