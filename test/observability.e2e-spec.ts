@@ -50,6 +50,11 @@ describe('observability', () => {
     }
     expect(text).toMatch(/http_requests_total\{method="POST",route="\/auth\/login",status="200"\} [1-9]/);
     expect(text).toMatch(/nra_auth_failures_total\{code="token_missing"\} [1-9]/);
+    // Every bounded cache reports its size and its bound.
+    expect(text).toMatch(/nra_cache_entries\{cache="sessions"\} \d+/);
+    expect(text).toMatch(/nra_cache_entries\{cache="access_tokens"\} \d+/);
+    expect(text).toMatch(/nra_cache_capacity\{cache="sessions"\} [1-9]\d*/);
+    expect(text).toMatch(/nra_cache_capacity\{cache="access_tokens"\} [1-9]\d*/);
     // Unmatched paths share one label: random URLs cannot grow the series.
     await instance.http().get(`/no/such/${uniqueEmail()}`).expect(404);
     const again = (await instance.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`)).text;

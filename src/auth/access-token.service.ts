@@ -51,6 +51,7 @@ export class AccessTokenService {
       clockTolerance: config.clockTolerance,
     };
     this.verified = new LruMap(config.caches.accessTokens);
+    metrics.trackCache('access_tokens', this.verified);
     const { algorithm, kid, signingKey } = config.keys;
     this.header = Buffer.from(JSON.stringify({ alg: algorithm, kid, typ: ACCESS_TOKEN_TYPE })).toString('base64url');
     const digest = `sha${algorithm.slice(2)}`;

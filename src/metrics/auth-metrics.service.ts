@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The library's counters, in a registry of their own (the host's default registry is left
@@ -72,6 +72,34 @@ export class AuthMetrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+
+  private readonly caches = new Map<string, { readonly size: number; readonly capacity: number }>();
+  readonly cacheEntries = new Gauge({
+    name: 'nra_cache_entries',
+    help: 'Entries held by each in-process cache (sessions: revocation near cache; access_tokens: verified tokens)',
+    labelNames: ['cache'],
+    registers: [this.registry],
+    collect: () => this.collectCaches(),
+  });
+  readonly cacheCapacity = new Gauge({
+    name: 'nra_cache_capacity',
+    help: 'Bound of each in-process cache (SESSION_CACHE_SIZE, ACCESS_TOKEN_CACHE_SIZE)',
+    labelNames: ['cache'],
+    registers: [this.registry],
+    collect: () => this.collectCaches(),
+  });
+
+  /** Reports a bounded cache's size and bound with every scrape. */
+  trackCache(name: string, cache: { readonly size: number; readonly capacity: number }): void {
+    this.caches.set(name, cache);
+  }
+
+  private collectCaches(): void {
+    for (const [name, cache] of this.caches) {
+      this.cacheEntries.labels(name).set(cache.size);
+      this.cacheCapacity.labels(name).set(cache.capacity);
+    }
+  }
 
   /** Pre-labelled children for the per-request paths, so those pay no label lookup. */
   readonly hot = {

@@ -52,6 +52,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     private readonly metrics: AuthMetrics,
   ) {
     this.cache = new LruMap(config.caches.sessions);
+    metrics.trackCache('sessions', this.cache);
   }
 
   async onApplicationBootstrap(): Promise<void> {
