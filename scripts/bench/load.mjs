@@ -300,9 +300,11 @@ export async function pacedLoop({ base, path, tokens = [], rate, seconds, maxInF
  * Refresh chains: each loop presents its refresh token and continues with the one it got back,
  * for `seconds` or until `stopped()`. `chains`: `[{base, refreshToken}]`. A chain whose refresh
  * fails stops (its error is tallied). Answers the chains' latest tokens, to go on from later.
+ * `rate` (rotations/s over all chains): each chain waits for its next turn, instead of going on
+ * at once (a closed loop, which saturates the server).
  */
 export async function refreshChains(
-  { chains, seconds, refreshPath = '/auth/refresh' },
+  { chains, seconds, refreshPath = '/auth/refresh', rate },
   { stopped = () => false } = {},
 ) {
   const clients = new Map();
@@ -315,9 +317,17 @@ export async function refreshChains(
   const started = performance.now();
   const deadline = seconds === undefined ? Infinity : started + seconds * 1000;
   const latest = chains.map((chain) => ({ ...chain }));
-  const loop = async (chain) => {
+  const interval = rate ? (1000 * chains.length) / rate : 0;
+  const loop = async (chain, index) => {
     const client = clientFor(chain.base);
+    // Paced chains start spread over one interval, so the turns do not come in bursts.
+    let due = started + (interval * index) / chains.length;
     while (performance.now() < deadline && !stopped()) {
+      if (interval) {
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        due += interval;
+      }
       const begin = performance.now();
       const response = await client.request('POST', refreshPath, { body: { refresh_token: chain.refreshToken } });
       const token = response.status === 200 ? json(response)?.refresh_token : undefined;
