@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { MaintenanceService, RevocationService } from '../src/index.js';
+import { AccessTokenService, MaintenanceService, RevocationService } from '../src/index.js';
 import { login, register, registerAndLogin, waitUntil } from './support/auth-helpers.js';
 import { SERVICES, TestContext, type TestInstance } from './support/test-context.js';
 
@@ -66,6 +66,46 @@ describe('the revocation near cache', () => {
     const seen = await waitUntil(async () => (await me(b, tokens.access_token)).status === 401, 1000, 10);
     expect(seen).toBeGreaterThanOrEqual(0);
   });
+
+  (SERVICES ? it : it.skip)(
+    'PostgreSQL: keeps answering from memory, and keeps polling, while every connection of the pool waits',
+    async () => {
+      const { tokens } = await registerAndLogin(a);
+      const other = await registerAndLogin(a);
+      for (const t of [tokens, other.tokens]) await me(b, t.access_token).expect(200);
+      const dataSource = b.app.get(DataSource);
+      // Every connection of B's pool (10) busy for 3 s, as a slow WAL flush would hold them.
+      const busy = Promise.all(Array.from({ length: 10 }, () => dataSource.query('SELECT pg_sleep(3)')));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A revocation B hears of only through its poll (written straight into the database by A).
+      await a.app
+        .get(DataSource)
+        .query(`UPDATE sessions SET revoked_at = clock_timestamp(), revoked_reason = 'admin_revoked' WHERE id = $1`, [
+          other.tokens.session_id,
+        ]);
+      // The guard's check (signature and session status: what a guarded route with no database
+      // work of its own costs) answered from memory, without a connection of the pool.
+      const guard = b.app.get(AccessTokenService);
+      const started = Date.now();
+      for (let i = 0; i < 10; i++) await expect(guard.verify(tokens.access_token)).resolves.toBeDefined();
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(b.app.get(RevocationService).stats().trusted).toBe(true);
+      // And the poll, on its own connection, still brings the revocation in within the second.
+      const seen = await waitUntil(
+        () =>
+          guard.verify(other.tokens.access_token).then(
+            () => false,
+            (error: { code?: string }) => error.code === 'token_revoked',
+          ),
+        1000,
+        10,
+      );
+      expect(seen).toBeGreaterThanOrEqual(0);
+      expect(Date.now() - started).toBeLessThan(1500);
+      await busy;
+    },
+    20_000,
+  );
 
   it('stays within its bound, evicting the least recently used session', async () => {
     const small = await context.start({ SESSION_CACHE_SIZE: '3', ACCESS_TOKEN_CACHE_SIZE: '2' });

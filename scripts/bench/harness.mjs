@@ -101,7 +101,13 @@ export async function startProcess({ name, script, cwd, env, ready, logDir, cpuP
   const flags = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfile}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...flags, script], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    // BENCH_NODE_OPTIONS: Node flags for the servers only (say --trace-gc, or --import of a probe).
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+      ...env,
+    },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);

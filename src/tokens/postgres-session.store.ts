@@ -19,6 +19,10 @@ export interface PgPool {
     values?: unknown[];
   }): Promise<{ rows: Array<Record<string, unknown>>; rowCount: number | null }>;
   connect(): Promise<PgPoolClient>;
+  /** What the pool was made with (pg-pool keeps them), to open a pool of the same kind. */
+  options?: Record<string, unknown>;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  end?(): Promise<void>;
 }
 
 /** A client checked out of a {@link PgPool}. */
@@ -39,7 +43,16 @@ const MAINTENANCE_LOCK_ID = 742_311_902;
  * held open across round trips.
  */
 export class PostgresSessionStore implements SessionStore {
-  constructor(private readonly pool: PgPool) {}
+  /**
+   * The revocation poll's own connection, beside the shared pool: a poll that waits behind
+   * writes (a slow WAL flush holds every connection of the pool) would stop the near cache from
+   * being trusted and send every guarded request to the database. `null`: the shared pool.
+   */
+  private readonly pollPool: PgPool | null;
+
+  constructor(private readonly pool: PgPool) {
+    this.pollPool = pollPoolBeside(pool);
+  }
 
   async find(id: string): Promise<Session | null> {
     const { rows } = await this.pool.query({
@@ -130,11 +143,12 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async revokedSince(cursor: Date | null): Promise<{ ids: string[]; cursor: Date }> {
+    const pool = this.pollPool ?? this.pool;
     if (cursor === null) {
-      const { rows } = await this.pool.query({ name: 'nra_clock', text: 'SELECT clock_timestamp() AS now' });
+      const { rows } = await pool.query({ name: 'nra_clock', text: 'SELECT clock_timestamp() AS now' });
       return { ids: [], cursor: rows[0]!.now as Date };
     }
-    const { rows } = await this.pool.query({
+    const { rows } = await pool.query({
       name: 'nra_revoked_since',
       text: 'SELECT clock_timestamp() AS now, ARRAY(SELECT id FROM sessions WHERE revoked_at > $1) AS ids',
       values: [new Date(cursor.getTime() - REVOCATION_POLL_OVERLAP_MS)],
@@ -172,6 +186,10 @@ export class PostgresSessionStore implements SessionStore {
     return { sessions, events };
   }
 
+  async close(): Promise<void> {
+    await this.pollPool?.end?.();
+  }
+
   async exclusive<T>(work: () => Promise<T>): Promise<T | undefined> {
     const client = await this.pool.connect();
     let locked = false;
@@ -195,6 +213,19 @@ export class PostgresSessionStore implements SessionStore {
       if ((rowCount ?? 0) < PURGE_BATCH) return total;
     }
   }
+}
+
+/**
+ * A one-connection pool made like `pool` (same constructor, same options), or `null` when
+ * `pool` does not say how it was made.
+ */
+function pollPoolBeside(pool: PgPool): PgPool | null {
+  const Pool = pool.constructor as (new (options: Record<string, unknown>) => PgPool) | undefined;
+  if (!pool.options || typeof Pool !== 'function' || (Pool as unknown) === Object) return null;
+  const poll = new Pool({ ...pool.options, max: 1, idleTimeoutMillis: 0 });
+  // A connection that breaks while idle is replaced at the next poll; the failure is the poll's to report.
+  poll.on?.('error', () => undefined);
+  return poll;
 }
 
 function asDate(value: unknown): Date | null {

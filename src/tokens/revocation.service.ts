@@ -66,9 +66,10 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    await this.store.close?.();
   }
 
   /** Whether the session is revoked (or gone). Synchronous on a cache hit. */

@@ -62,6 +62,8 @@ export interface SessionStore {
   liveSessions(userId: string, now: Date): Promise<Session[]>;
   /** Deletes sessions that ended before `sessionsBefore` and security events older than `eventsBefore`. */
   purge(sessionsBefore: Date, eventsBefore: Date): Promise<{ sessions: number; events: number }>;
+  /** Releases what the store opened of its own (not the data source's connections). */
+  close?(): Promise<void>;
   /** Runs `work` unless another instance is running it (PostgreSQL advisory lock); `undefined` when skipped. */
   exclusive<T>(work: () => Promise<T>): Promise<T | undefined>;
 }
