@@ -89,7 +89,7 @@ describe('loadConfig', () => {
         DATABASE_URL: 'postgres://auth:auth@db:5432/auth',
         REDIS_URL: 'redis://cache:6379',
       });
-      expect(config.database).toEqual({ type: 'postgres', url: 'postgres://auth:auth@db:5432/auth' });
+      expect(config.database).toEqual({ type: 'postgres', url: 'postgres://auth:auth@db:5432/auth', poolSize: 10 });
       expect(config.resolved.redis).toEqual({ kind: 'single', url: 'redis://cache:6379', keyPrefix: 'nra:' });
     });
   });

@@ -12,7 +12,7 @@ import { ConfigError } from './config.error.js';
 import { developmentKey } from './development-keys.js';
 
 /** Where the data lives: the embedded SQLite file, or a PostgreSQL server. */
-export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
+export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; poolSize: number };
 
 /** The whole validated configuration of the service, built once at boot from the environment. */
 export interface AppConfig {
@@ -182,7 +182,7 @@ export function loadConfig(env: Environment): AppConfig {
     port,
     dataDir,
     database: databaseUrl
-      ? { type: 'postgres', url: databaseUrl }
+      ? { type: 'postgres', url: databaseUrl, poolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 1000) }
       : { type: 'sqlite', path: resolve(dataDir, 'auth.sqlite') },
     auth,
     resolved: resolveAsConfig(auth),

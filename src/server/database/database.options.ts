@@ -24,8 +24,9 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
       ...common,
       type: 'postgres',
       url: database.url,
-      // Fail fast when the server is unreachable, so requests answer 503 instead of hanging.
-      extra: { max: 10, connectionTimeoutMillis: 3000 },
+      // Fail fast when the server is unreachable, so requests answer 503 instead of hanging. The
+      // revocation poll has one connection more of its own.
+      extra: { max: database.poolSize, connectionTimeoutMillis: 3000 },
     };
   }
   return {
