@@ -62,16 +62,12 @@ import {
   tempDir,
   profileClock,
   profileSummary,
+  positiveNumber as number,
 } from './bench/harness.mjs';
 import { Client, json, latencySummary, login, outcome } from './bench/load.mjs';
 import { LoadWorker } from './bench/load-worker.mjs';
 
 const env = process.env;
-const number = (name, fallback) => {
-  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-};
 const SECONDS = number('BENCH_SECONDS', 5);
 const WARMUP = number('BENCH_WARMUP_SECONDS', 3);
 const ROUNDS = number('BENCH_ROUNDS', 5);

@@ -26,17 +26,13 @@ import {
   rssOf,
   startService,
   tempDir,
+  positiveNumber as number,
 } from './bench/harness.mjs';
 import { Client, login, outcome } from './bench/load.mjs';
 import { LoadWorker } from './bench/load-worker.mjs';
 import { MIX } from './bench/soak-load.mjs';
 
 const env = process.env;
-const number = (name, fallback) => {
-  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-};
 const MINUTES = number('SOAK_MINUTES', 10);
 const INTERVAL = number('SOAK_INTERVAL_SECONDS', 30);
 const PROBE_SECONDS = number('SOAK_PROBE_SECONDS', 15);

@@ -26,6 +26,14 @@ import { createClient } from 'redis';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A millisecond-resolution sleep. */
+/** A positive number from the environment variable `name`, else `fallback`; throws on anything else. */
+export function positiveNumber(name, fallback) {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
 export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 // ---------------------------------------------------------------------------------------------
