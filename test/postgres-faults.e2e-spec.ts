@@ -103,7 +103,7 @@ async function expectOneEventInLog(instance: TestInstance, reader: Tokens, type:
 const CASES: Case[] = [
   {
     name: 'refresh (body)',
-    statements: ['nra_session_find', 'nra_user_by_id', 'nra_session_rotate'],
+    statements: ['nra_session_find_owner', 'nra_session_rotate'],
     status: 200,
     writes: 'nra_session_rotate',
     written: async (db, world) => (await db.session(world.subject.session_id))?.generation === 1,
@@ -263,7 +263,7 @@ const CASES: Case[] = [
   {
     name: 'reuse detection (an older ancestor comes back)',
     reuse: true,
-    statements: ['nra_session_find', 'nra_revoke_sc'],
+    statements: ['nra_session_find_owner', 'nra_revoke_sc'],
     status: 401,
     writes: 'nra_revoke_sc',
     written: async (db, world) => (await db.session(world.subject.session_id))?.revoked === true,

@@ -3,7 +3,7 @@ import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { login, refresh, register, sleep, waitUntil, type Account, type Tokens } from './support/auth-helpers.js';
 import { hashRefreshToken } from '../src/tokens/refresh-token.format.js';
-import { TestContext, type TestInstance } from './support/test-context.js';
+import { SERVICES, TestContext, type TestInstance } from './support/test-context.js';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** `<session uuid>.<generation>.<43 base64url characters>.<22>`: where, which, 256 random bits, and a tag. */
@@ -68,6 +68,48 @@ describe('refresh tokens', () => {
     account = await register(instance);
   });
   afterAll(() => context.close());
+
+  describe('the account as the built-in store has it now (read with the session, in one statement)', () => {
+    const sql = (postgres: string) => (SERVICES ? postgres : postgres.replace(/\$\d+/g, '?'));
+    const claims = (accessToken: string) =>
+      JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+
+    it('carries roles and scopes changed since login into the next access token', async () => {
+      const owner = await register(instance);
+      const tokens = await login(instance, owner);
+      expect(claims(tokens.access_token)).toMatchObject({ roles: ['user'] });
+      await instance.app
+        .get(DataSource)
+        .query(sql(`UPDATE users SET roles = $1, scopes = $2 WHERE id = $3`), ['user,auditor', 'notes:read', owner.id]);
+      const next = await rotate(instance, tokens.refresh_token);
+      expect(claims(next.access_token)).toMatchObject({ roles: ['user', 'auditor'], scope: 'notes:read' });
+    });
+
+    it('refuses a disabled account at refresh (401) and serves it again once enabled', async () => {
+      const owner = await register(instance);
+      const tokens = await login(instance, owner);
+      const db = instance.app.get(DataSource);
+      await db.query(sql(`UPDATE users SET disabled = $1 WHERE id = $2`), [SERVICES ? true : 1, owner.id]);
+      expectError(await refresh(instance, tokens.refresh_token), 401, 'refresh_token_revoked');
+      await db.query(sql(`UPDATE users SET disabled = $1 WHERE id = $2`), [SERVICES ? false : 0, owner.id]);
+      await rotate(instance, tokens.refresh_token);
+    });
+
+    it('refuses a deleted account at refresh (401) and ends the session', async () => {
+      const owner = await register(instance);
+      const tokens = await login(instance, owner);
+      const db = instance.app.get(DataSource);
+      await db.query(sql(`DELETE FROM users WHERE id = $1`), [owner.id]);
+      expectError(await refresh(instance, tokens.refresh_token), 401, 'refresh_token_revoked');
+      const [row] = (await db.query(sql(`SELECT revoked_reason FROM sessions WHERE id = $1`), [
+        tokens.session_id,
+      ])) as Array<{
+        revoked_reason: string | null;
+      }>;
+      expect(row?.revoked_reason).toBe('user_removed');
+      await expectAccessTokenRevoked(instance, tokens.access_token);
+    });
+  });
 
   describe('rotation', () => {
     it('answers a new token pair with the OAuth 2.0 field names', async () => {

@@ -154,8 +154,9 @@ export class AuthService {
   async refresh(refreshToken: string, client?: ClientInfo, scope?: string[]): Promise<TokenResponse> {
     const context = toClientContext(client);
     let user: AuthUserRecord | null = null;
-    const issued = await this.tokens.rotate(refreshToken, context, async (session) => {
-      user = await this.users.findById(session.userId);
+    const issued = await this.tokens.rotate(refreshToken, context, async (session, prefetched) => {
+      // Read with the session when the built-in store shares its database, else from the store.
+      user = prefetched ? (prefetched.owner as AuthUserRecord | null) : await this.users.findById(session.userId);
       if (!user) {
         await this.tokens.revoke({ sessionIds: [session.id] }, 'user_removed', null);
         throw new AuthError('refresh_token_revoked');

@@ -6,6 +6,7 @@ import {
   sessionFromRow,
   sessionValues,
   type NewSecurityEvent,
+  type OwnerJoin,
   type RevocationTarget,
   type Rotation,
   type SessionStore,
@@ -50,8 +51,21 @@ export class PostgresSessionStore implements SessionStore {
    */
   private readonly pollPool: PgPool | null;
 
-  constructor(private readonly pool: PgPool) {
+  /** Present with an owner join: see {@link SessionStore.findWithOwner}. */
+  readonly findWithOwner?: (id: string) => Promise<{ session: Session; owner: unknown } | null>;
+
+  constructor(
+    private readonly pool: PgPool,
+    owner?: OwnerJoin,
+  ) {
     this.pollPool = pollPoolBeside(pool);
+    if (owner) {
+      const text = `SELECT s.*, ${owner.select} FROM sessions s ${owner.join} WHERE s.id = $1`;
+      this.findWithOwner = async (id) => {
+        const { rows } = await this.pool.query({ name: 'nra_session_find_owner', text, values: [id] });
+        return rows[0] ? { session: sessionFromRow(rows[0], asDate), owner: owner.read(rows[0]) } : null;
+      };
+    }
   }
 
   async find(id: string): Promise<Session | null> {

@@ -62,10 +62,29 @@ export interface SessionStore {
   liveSessions(userId: string, now: Date): Promise<Session[]>;
   /** Deletes sessions that ended before `sessionsBefore` and security events older than `eventsBefore`. */
   purge(sessionsBefore: Date, eventsBefore: Date): Promise<{ sessions: number; events: number }>;
+  /**
+   * The session and its owner's record read in one statement; present only when the store was
+   * given an {@link OwnerJoin}.
+   */
+  findWithOwner?(id: string): Promise<{ session: Session; owner: unknown } | null>;
   /** Releases what the store opened of its own (not the data source's connections). */
   close?(): Promise<void>;
   /** Runs `work` unless another instance is running it (PostgreSQL advisory lock); `undefined` when skipped. */
   exclusive<T>(work: () => Promise<T>): Promise<T | undefined>;
+}
+
+/**
+ * How a store reads a session's owner with the session, in one statement, when the users live
+ * in the same database (the built-in user store): the SQL of the join (the session table is `s`)
+ * and the record made from the row's `owner_*` columns.
+ */
+export interface OwnerJoin {
+  /** Select list of the owner's columns, each aliased `owner_<column>`. */
+  select: string;
+  /** `LEFT JOIN … ON … = s.user_id`. */
+  join: string;
+  /** The owner's record from a joined row, `null` when the session has no owner any more. */
+  read(row: Record<string, unknown>): unknown;
 }
 
 /** Injection token of the {@link SessionStore}. */

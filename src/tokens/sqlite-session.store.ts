@@ -6,6 +6,7 @@ import {
   sessionFromRow,
   sessionValues,
   type NewSecurityEvent,
+  type OwnerJoin,
   type RevocationTarget,
   type Rotation,
   type SessionStore,
@@ -37,7 +38,21 @@ const INSERT_EVENT =
 export class SqliteSessionStore implements SessionStore {
   private readonly statements = new Map<string, SqliteStatement>();
 
-  constructor(private readonly db: SqliteDatabase) {}
+  /** Present with an owner join: see {@link SessionStore.findWithOwner}. */
+  readonly findWithOwner?: (id: string) => Promise<{ session: Session; owner: unknown } | null>;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    owner?: OwnerJoin,
+  ) {
+    if (owner) {
+      const sql = `SELECT s.*, ${owner.select} FROM sessions s ${owner.join} WHERE s.id = ?`;
+      this.findWithOwner = async (id) => {
+        const row = this.statement(sql).get(id) as Record<string, unknown> | undefined;
+        return row ? { session: sessionFromRow(row, fromSqliteDate), owner: owner.read(row) } : null;
+      };
+    }
+  }
 
   async find(id: string): Promise<Session | null> {
     const row = this.statement('SELECT * FROM sessions WHERE id = ?').get(id) as Record<string, unknown> | undefined;

@@ -6,6 +6,8 @@ import type { AuthConfig } from '../auth/auth-options.js';
 import { AuthOptionsError } from '../auth/auth-options.error.js';
 import { RedisConnection } from '../common/redis-connection.js';
 import { rawDriver } from '../database/raw-driver.js';
+import { TypeOrmUserStore } from '../users/typeorm-user.store.js';
+import { UserStore } from '../users/user-store.interface.js';
 import { MemoryRevocationBus } from './memory-revocation.bus.js';
 import { RedisRevocationBus } from './redis-revocation.bus.js';
 import { RevocationBus } from './revocation-bus.interface.js';
@@ -20,8 +22,8 @@ export const REDIS_CONNECTION = Symbol('REDIS_CONNECTION');
 /** The one place the session store is chosen: from the data source's driver. */
 export const sessionStoreProvider: Provider = {
   provide: SessionStore,
-  inject: [getDataSourceToken()],
-  useFactory: (dataSource: DataSource): SessionStore => {
+  inject: [getDataSourceToken(), UserStore],
+  useFactory: (dataSource: DataSource, users: UserStore): SessionStore => {
     if (!dataSource.hasMetadata(Session)) {
       throw new AuthOptionsError(
         'TypeOrmModule',
@@ -29,8 +31,10 @@ export const sessionStoreProvider: Provider = {
       );
     }
     const driver = rawDriver(dataSource);
-    if (driver?.kind === 'postgres') return new PostgresSessionStore(driver.pool);
-    if (driver?.kind === 'sqlite') return new SqliteSessionStore(driver.db);
+    // With the built-in users in the same database, a refresh reads the user with its session.
+    const owner = users instanceof TypeOrmUserStore ? (users.ownerJoin(dataSource) ?? undefined) : undefined;
+    if (driver?.kind === 'postgres') return new PostgresSessionStore(driver.pool, owner);
+    if (driver?.kind === 'sqlite') return new SqliteSessionStore(driver.db, owner);
     throw new AuthOptionsError(
       'TypeOrmModule',
       `uses driver "${dataSource.options.type}": AuthModule supports "postgres" and "better-sqlite3"`,

@@ -37,7 +37,7 @@ export interface RefreshPlan {
  * Re-reads what a refresh depends on once the token is known genuine, live and not reused, and
  * before anything is written; it throws to refuse (a disabled user, a scope beyond the grant).
  */
-export type RefreshPreparation = (session: Session) => Promise<RefreshPlan>;
+export type RefreshPreparation = (session: Session, prefetched?: { owner: unknown }) => Promise<RefreshPlan>;
 
 /** A session together with its current refresh token, as handed to the client. */
 export interface IssuedRefreshToken {
@@ -63,6 +63,8 @@ interface Located {
   tokenHash: string;
   secret: string;
   parsed: ParsedRefreshToken;
+  /** The session's owner, read with it (the built-in user store, see `SessionStore.findWithOwner`). */
+  prefetched?: { owner: unknown };
 }
 
 /**
@@ -128,7 +130,7 @@ export class TokensService {
    * ancestor, is theft: the whole session is revoked.
    */
   async rotate(presented: string, client: ClientContext, prepare: RefreshPreparation): Promise<IssuedRefreshToken> {
-    let located = await this.locate(presented);
+    let located = await this.locate(presented, true);
     // A lost race reads the session again and answers from what the winner wrote.
     for (let attempt = 0; ; attempt++) {
       const { session, generation } = located;
@@ -140,19 +142,19 @@ export class TokensService {
         if (!hashesMatch(session.tokenHash, located.tokenHash)) throw new AuthError('refresh_token_invalid');
         if (session.idleExpiresAt <= now) throw new AuthError('refresh_token_expired');
         if (session.generation >= MAX_GENERATION) throw new AuthError('refresh_token_expired');
-        const issued = await this.advance(located, now, await prepare(session));
+        const issued = await this.advance(located, now, await prepare(session, located.prefetched));
         if (issued) return issued;
         if (attempt > 0) throw new AuthError('refresh_token_invalid');
         const reread = await this.store.find(session.id);
         if (!reread) throw new AuthError('refresh_token_invalid');
-        located = { ...located, session: reread };
+        located = { ...located, session: reread, prefetched: undefined };
         continue;
       }
       if (generation === session.generation - 1) {
         const replay = this.graceReplay(located, now);
         if (replay) {
           if (session.idleExpiresAt <= now) throw new AuthError('refresh_token_expired');
-          await prepare(session);
+          await prepare(session, located.prefetched);
           this.metrics.refreshGraceReplays.inc();
           return { session, refreshToken: replay, refreshExpiresAt: session.idleExpiresAt, rotated: false };
         }
@@ -255,16 +257,24 @@ export class TokensService {
   }
 
   /** Finds the session and generation of a presented token, checking it is genuine. */
-  private async locate(presented: string): Promise<Located> {
+  private async locate(presented: string, withOwner = false): Promise<Located> {
     const parsed = parseRefreshToken(presented);
     if (!parsed) throw new AuthError('refresh_token_invalid');
     const tokenHash = hashRefreshToken(presented);
     if (parsed.format === 'v2') {
-      const session = await this.store.find(parsed.sessionId);
+      let session: Session | null;
+      let prefetched: { owner: unknown } | undefined;
+      if (withOwner && this.store.findWithOwner) {
+        const found = await this.store.findWithOwner(parsed.sessionId);
+        session = found?.session ?? null;
+        prefetched = found ? { owner: found.owner } : undefined;
+      } else {
+        session = await this.store.find(parsed.sessionId);
+      }
       // The tag proves we issued this generation for this session: without it, anyone who knows
       // a session id could forge an "old" token and get the session revoked as stolen.
       if (!session || !tagMatches(parsed, session.tokenKey)) throw new AuthError('refresh_token_invalid');
-      return { session, generation: parsed.generation, tokenHash, secret: parsed.secret, parsed };
+      return { session, generation: parsed.generation, tokenHash, secret: parsed.secret, parsed, prefetched };
     }
     const row = await this.store.findLegacyToken(parsed.tokenId);
     if (!row || !hashesMatch(row.tokenHash, tokenHash)) throw new AuthError('refresh_token_invalid');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Repository } from 'typeorm';
+import type { DataSource, Repository } from 'typeorm';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { rawDriver, type RawDriver } from '../database/raw-driver.js';
+import type { OwnerJoin } from '../tokens/session-store.interface.js';
 import { fromSqliteDate } from '../tokens/sqlite-session.store.js';
 import { User } from './user.entity.js';
 import { EmailTakenError, type AuthUserRecord, type UserStore } from './user-store.interface.js';
@@ -76,6 +77,25 @@ export class TypeOrmUserStore implements UserStore {
     await this.users.update({ id }, { disabled });
   }
 
+  /**
+   * How the session store reads a refresh's user with its session, in one statement, when this
+   * store's table is in `dataSource` (the same database); `null` otherwise.
+   */
+  ownerJoin(dataSource: DataSource): OwnerJoin | null {
+    const driver = this.driver;
+    if (!driver || this.users.manager.connection !== dataSource) return null;
+    const date = driver.kind === 'postgres' ? pgDate : fromSqliteDate;
+    const columns = COLUMNS.split(', ');
+    return {
+      select: columns.map((column) => `u.${column} AS owner_${column}`).join(', '),
+      join: 'LEFT JOIN users u ON u.id = s.user_id',
+      read: (row) => {
+        if (row.owner_id === null || row.owner_id === undefined) return null;
+        return fromRow(Object.fromEntries(columns.map((column) => [column, row[`owner_${column}`]])), date);
+      },
+    };
+  }
+
   /** One row by primary or unique key, read without TypeORM's query building (a prepared statement). */
   private async findOne(column: 'id' | 'email', value: string): Promise<AuthUserRecord | null> {
     const driver = this.driver;
@@ -86,7 +106,7 @@ export class TypeOrmUserStore implements UserStore {
         text: `SELECT ${COLUMNS} FROM users WHERE ${column} = $1`,
         values: [value],
       });
-      return rows[0] ? fromRow(rows[0], (date) => (date === null ? null : new Date(date as string | Date))) : null;
+      return rows[0] ? fromRow(rows[0], pgDate) : null;
     }
     let statement = this.statements.get(column);
     if (!statement) {
@@ -96,6 +116,10 @@ export class TypeOrmUserStore implements UserStore {
     const row = statement.get(value) as Record<string, unknown> | undefined;
     return row ? fromRow(row, fromSqliteDate) : null;
   }
+}
+
+function pgDate(value: unknown): Date | null {
+  return value === null || value === undefined ? null : new Date(value as string | Date);
 }
 
 /** A `users` row as the driver returns it; `simple-array` columns are comma-joined text. */
