@@ -1,3 +1,4 @@
+import { AuthMetrics } from '../src/index.js';
 import { decodeJwt } from './support/access-tokens-jwt.js';
 import { setCookies } from './support/cookies.js';
 import { sleep, uniqueEmail, waitUntil } from './support/auth-helpers.js';
@@ -59,6 +60,19 @@ describe('AuthModule in a host app', () => {
         scope: 'reports:read',
       });
       await app.http().post('/signup').send({ email: account.email, password: PASSWORD }).expect(409);
+    });
+
+    it('lets the host read our counters and cache gauges through the exported AuthMetrics', async () => {
+      const account = await signup(app);
+      const tokens = (await login(app, account.email).expect(200)).body;
+      await app.http().post('/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(200);
+      await app.http().get('/private/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(200);
+      const text = await app.app.get(AuthMetrics).registry.metrics();
+      expect(text).toMatch(/^nra_logins_total [1-9]/m);
+      expect(text).toMatch(/^nra_refresh_rotations_total [1-9]/m);
+      expect(text).toMatch(/^nra_cache_entries\{cache="sessions"\} [1-9]/m);
+      expect(text).toMatch(/^nra_cache_entries\{cache="access_tokens"\} [1-9]/m);
+      expect(text).toMatch(/^nra_cache_capacity\{cache="sessions"\} [1-9]/m);
     });
 
     it('maps no /auth/register', async () => {

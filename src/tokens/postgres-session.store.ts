@@ -242,7 +242,8 @@ function pollPoolBeside(pool: PgPool): PgPool | null {
   return poll;
 }
 
-function asDate(value: unknown): Date | null {
+/** A timestamp as node-postgres returns it (a `Date`, or text for some setups), `null` kept. */
+export function asDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   return value instanceof Date ? value : new Date(value as string);
 }

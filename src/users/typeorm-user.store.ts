@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { rawDriver, type RawDriver } from '../database/raw-driver.js';
+import { asDate } from '../tokens/postgres-session.store.js';
 import type { OwnerJoin } from '../tokens/session-store.interface.js';
 import { fromSqliteDate } from '../tokens/sqlite-session.store.js';
 import { User } from './user.entity.js';
@@ -21,10 +22,13 @@ export const DEFAULT_ROLE = 'user';
 export class TypeOrmUserStore implements UserStore {
   /** Reads go straight to the connection TypeORM opened: a refresh reads the user every time. */
   private readonly driver: RawDriver | null;
+  /** How the driver's rows carry timestamps. */
+  private readonly date: (value: unknown) => Date | null;
   private readonly statements = new Map<string, { get(...params: unknown[]): unknown }>();
 
   constructor(private readonly users: Repository<User>) {
     this.driver = rawDriver(users.manager.connection);
+    this.date = this.driver?.kind === 'sqlite' ? fromSqliteDate : asDate;
   }
 
   async findByEmail(email: string): Promise<AuthUserRecord | null> {
@@ -84,14 +88,13 @@ export class TypeOrmUserStore implements UserStore {
   ownerJoin(dataSource: DataSource): OwnerJoin | null {
     const driver = this.driver;
     if (!driver || this.users.manager.connection !== dataSource) return null;
-    const date = driver.kind === 'postgres' ? pgDate : fromSqliteDate;
     const columns = COLUMNS.split(', ');
     return {
       select: columns.map((column) => `u.${column} AS owner_${column}`).join(', '),
       join: 'LEFT JOIN users u ON u.id = s.user_id',
       read: (row) => {
         if (row.owner_id === null || row.owner_id === undefined) return null;
-        return fromRow(Object.fromEntries(columns.map((column) => [column, row[`owner_${column}`]])), date);
+        return fromRow(Object.fromEntries(columns.map((column) => [column, row[`owner_${column}`]])), this.date);
       },
     };
   }
@@ -106,7 +109,7 @@ export class TypeOrmUserStore implements UserStore {
         text: `SELECT ${COLUMNS} FROM users WHERE ${column} = $1`,
         values: [value],
       });
-      return rows[0] ? fromRow(rows[0], pgDate) : null;
+      return rows[0] ? fromRow(rows[0], this.date) : null;
     }
     let statement = this.statements.get(column);
     if (!statement) {
@@ -114,12 +117,8 @@ export class TypeOrmUserStore implements UserStore {
       this.statements.set(column, statement);
     }
     const row = statement.get(value) as Record<string, unknown> | undefined;
-    return row ? fromRow(row, fromSqliteDate) : null;
+    return row ? fromRow(row, this.date) : null;
   }
-}
-
-function pgDate(value: unknown): Date | null {
-  return value === null || value === undefined ? null : new Date(value as string | Date);
 }
 
 /** A `users` row as the driver returns it; `simple-array` columns are comma-joined text. */
