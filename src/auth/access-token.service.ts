@@ -132,8 +132,13 @@ export class AccessTokenService {
 
   /** Throws `token_revoked` when the caller's session is revoked (usually answered from memory). */
   async checkRevocation(user: AuthUser): Promise<void> {
-    const revoked = this.revocation.isRevoked(user.sessionId);
+    const revoked = this.revocationOf(user);
     if (revoked === true || (revoked !== false && (await revoked))) throw new AuthError('token_revoked');
+  }
+
+  /** Whether the caller's session is revoked: a boolean when answered from memory, else a promise. */
+  revocationOf(user: AuthUser): boolean | Promise<boolean> {
+    return this.revocation.isRevoked(user.sessionId);
   }
 
   /** Verifies a raw access token completely, outside passport (logout, introspection). */

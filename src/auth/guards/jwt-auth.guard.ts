@@ -56,23 +56,39 @@ export class JwtAuthGuard implements CanActivate {
     private readonly metrics: AuthMetrics,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous when the answer is in memory (an open route, or a token seen before whose
+   * session's revocation state is cached): Nest then skips the promise of an async guard.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rules = this.rulesOf(context);
     if (rules.open) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<Request & { user?: AuthUser; [AUTHENTICATED]?: true }>();
-    try {
-      if (!request[AUTHENTICATED]) {
-        request.user = await this.authenticate(request);
-        request[AUTHENTICATED] = true;
-      }
-      this.authorize(request.user!, rules);
-      return true;
-    } catch (thrown) {
+    const fail = (thrown: unknown): never => {
       const error = this.toAuthError(thrown);
       this.metrics.authFailures.labels(error.code).inc();
       applyErrorHeaders(http.getResponse<Response>(), error);
       throw error;
+    };
+    try {
+      if (request[AUTHENTICATED]) {
+        this.authorize(request.user!, rules);
+        return true;
+      }
+      const user = this.authenticate(request);
+      if (user instanceof Promise) {
+        return user
+          .then((caller) => {
+            this.admit(request, caller, rules);
+            return true;
+          })
+          .catch(fail);
+      }
+      this.admit(request, user, rules);
+      return true;
+    } catch (thrown) {
+      return fail(thrown);
     }
   }
 
@@ -91,7 +107,16 @@ export class JwtAuthGuard implements CanActivate {
     }
   }
 
-  private async authenticate(request: Request): Promise<AuthUser> {
+  /** The caller, checked and authorized; the request remembers it for a second run of the guard. */
+  private admit(request: Request & { user?: AuthUser; [AUTHENTICATED]?: true }, user: AuthUser, rules: RouteRules): void {
+    // Each request gets its own copy: the remembered caller is shared by every request with this token.
+    request.user = { ...user, roles: [...user.roles], scopes: [...user.scopes] };
+    request[AUTHENTICATED] = true;
+    this.authorize(request.user, rules);
+  }
+
+  /** The caller of the bearer token, not revoked; a promise only when something is not in memory. */
+  private authenticate(request: Request): AuthUser | Promise<AuthUser> {
     const raw = bearerToken(request);
     if (raw === undefined) {
       // A bearer header in a shape RFC 6750 does not allow is a bad token, not a missing one.
@@ -101,10 +126,19 @@ export class JwtAuthGuard implements CanActivate {
           : 'token_missing',
       );
     }
-    const user = this.accessTokens.recall(raw) ?? (await this.verify(request));
-    await this.accessTokens.checkRevocation(user);
-    // Each request gets its own copy: the remembered caller is shared by every request with this token.
-    return { ...user, roles: [...user.roles], scopes: [...user.scopes] };
+    const known = this.accessTokens.recall(raw);
+    if (known === undefined) return this.verify(request).then((user) => this.unlessRevoked(user));
+    return this.unlessRevoked(known);
+  }
+
+  private unlessRevoked(user: AuthUser): AuthUser | Promise<AuthUser> {
+    const revoked = this.accessTokens.revocationOf(user);
+    if (revoked === false) return user;
+    if (revoked === true) throw new AuthError('token_revoked');
+    return revoked.then((isRevoked) => {
+      if (isRevoked) throw new AuthError('token_revoked');
+      return user;
+    });
   }
 
   private verify(request: Request): Promise<AuthUser> {
