@@ -46,6 +46,13 @@ describe('AuthModule in a host app', () => {
       app = await host({
         extras: { globalGuard: false, routes: { register: false } },
         options: { refreshReuseGrace: 1 },
+        // A host's own login of another kind, which puts its caller on the request first.
+        middleware: (request, _response, next) => {
+          if (request.headers['x-host-user']) {
+            request.user = { id: 'host-user', sessionId: 'host', roles: ['staff'], scopes: ['reports:read'] };
+          }
+          next();
+        },
       });
     });
 
@@ -98,6 +105,16 @@ describe('AuthModule in a host app', () => {
         .expect(403);
       expect(denied.body.code).toBe('insufficient_role');
       await app.http().get('/private/reports').set('Authorization', `Bearer ${tokens.access_token}`).expect(200);
+      // A caller another middleware put on the request is not one this guard admitted.
+      const preset = await app.http().get('/private/staff').set('x-host-user', '1').expect(401);
+      expect(preset.body.code).toBe('token_missing');
+      const replaced = await app
+        .http()
+        .get('/private/me')
+        .set('x-host-user', '1')
+        .set('Authorization', `Bearer ${tokens.access_token}`)
+        .expect(200);
+      expect(replaced.body.id).toBe(account.id);
       // Our own routes stay protected without the global guard.
       expect((await app.http().get('/auth/me').expect(401)).body.code).toBe('token_missing');
       await app.http().get('/auth/me').set('Authorization', `Bearer ${tokens.access_token}`).expect(200);

@@ -218,6 +218,8 @@ export interface HostOptions {
   routerPath?: string;
   globalPrefix?: string;
   events?: boolean;
+  /** Express middleware of the host's own, run before every route (a host's own session login, say). */
+  middleware?: (request: { headers: Record<string, unknown>; user?: unknown }, response: unknown, next: () => void) => void;
 }
 
 /** A host app running in process. */
@@ -269,6 +271,7 @@ export async function startHost(context: TestContext, host: HostOptions = {}): P
     abortOnError: false,
   });
   if (host.globalPrefix) app.setGlobalPrefix(host.globalPrefix);
+  if (host.middleware) app.use(host.middleware);
   await app.init();
   return {
     app,
