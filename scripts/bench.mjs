@@ -35,7 +35,7 @@
 //   BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/test)  admin database, for CREATE DATABASE
 //   BENCH_REDIS_URL (redis://127.0.0.1:6379)
 // BENCHMARKS.md is written only by a full run (no BENCH_ONLY, no BENCH_CPU_PROF).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -357,7 +357,7 @@ async function fixtureRows(services, privateKey) {
         ? Math.max(50, Math.round(results.guarded.guarded / 4 / 50) * 50)
         : 500;
     heading(
-      `4. login storm: guarded GET p99 at ${rate} req/s, idle vs ${STORM_LOGINS} logins in flight (${STORM_SECONDS} s of each, in ${STORM_ROUNDS} rounds)`,
+      `4. login storm: guarded GET p99 at ${rate} req/s, idle vs ${STORM_LOGINS} logins in flight (${STORM_SECONDS} s of each and of a control, in ${STORM_ROUNDS} rounds)`,
     );
     const paced = (seconds, keepLatencies = true) =>
       worker.call('pacedLoop', {
@@ -373,7 +373,9 @@ async function fixtureRows(services, privateKey) {
     // Rounds of idle then storm, so drift on this shared machine falls on both sides.
     const idleLatencies = [];
     const stormLatencies = [];
+    const burnerLatencies = [];
     const loginRuns = [];
+    const stormCountersBefore = await counters(base);
     for (let round = 0; round < STORM_ROUNDS; round++) {
       const idle = await withCpu(fixture, () => paced(STORM_SECONDS / STORM_ROUNDS), 'guarded GETs, idle');
       idleLatencies.push(...idle.latencies);
@@ -388,12 +390,20 @@ async function fixtureRows(services, privateKey) {
       storm.stop();
       loginRuns.push(await storm.done);
       stormLatencies.push(...loaded.latencies);
+      // The control: one core kept busy by a plain loop in another process instead of the logins.
+      const burner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+      await sleep(1000);
+      const burned = await paced(STORM_SECONDS / STORM_ROUNDS);
+      burner.kill('SIGKILL');
+      burnerLatencies.push(...burned.latencies);
       say(
-        `  round ${round + 1}: idle p99 ${ms(idle.latency.p99)} (${statuses(idle.statuses)}), storm p99 ${ms(loaded.latency.p99)} (${statuses(loaded.statuses)})`,
+        `  round ${round + 1}: idle p99 ${ms(idle.latency.p99)} (${statuses(idle.statuses)}), storm p99 ${ms(loaded.latency.p99)} (${statuses(loaded.statuses)}), ` +
+          `one core busy with a plain loop p99 ${ms(burned.latency.p99)} (${statuses(burned.statuses)})`,
       );
     }
     const idle = latencySummary(idleLatencies);
     const loaded = latencySummary(stormLatencies);
+    const burned = latencySummary(burnerLatencies);
     const logins = {
       logins: loginRuns.reduce((sum, run) => sum + run.logins, 0),
       seconds: loginRuns.reduce((sum, run) => sum + run.seconds, 0),
@@ -404,11 +414,20 @@ async function fixtureRows(services, privateKey) {
     say(`  idle:  p50 ${ms(idle.p50)}, p99 ${ms(idle.p99)}, max ${ms(idle.max)} (${int(idle.count)} requests)`);
     say(`  storm: p50 ${ms(loaded.p50)}, p99 ${ms(loaded.p99)}, max ${ms(loaded.max)} (${int(loaded.count)} requests)`);
     say(
+      `  one core busy with a plain loop (control): p50 ${ms(burned.p50)}, p99 ${ms(burned.p99)}, max ${ms(burned.max)} (${int(burned.count)} requests)`,
+    );
+    say(
       `  logins during the storms: ${int(logins.logins)} (${logins.rps.toFixed(1)}/s), p50 ${ms(logins.p50)}` +
         `${Object.keys(logins.errors).length ? `; errors ${statuses(logins.errors)}` : ''}`,
     );
+    // A guarded request that missed a cache went to the database, behind the logins' writes.
+    const stormCountersAfter = await counters(base);
+    for (const line of cacheLines(stormCountersBefore, stormCountersAfter).filter((l) => /_total/.test(l))) {
+      say(`  ${line}`);
+    }
     say(`  ratio storm p99 / idle p99: ${ratio(loaded.p99 / idle.p99)}`);
-    results.storm = { rate, idle, loaded, logins, ratio: loaded.p99 / idle.p99 };
+    say(`  ratio of the control, busy core p99 / idle p99: ${ratio(burned.p99 / idle.p99)}`);
+    results.storm = { rate, idle, loaded, burned, logins, ratio: loaded.p99 / idle.p99 };
   }
 
   if (wants('memory')) {
@@ -935,7 +954,9 @@ function tableRows() {
     rows.push({
       figure: `guarded GET p99 (fixture, ${st.rate} req/s), idle vs ${STORM_LOGINS} logins (argon2id) in flight`,
       measured: `${ms(st.idle.p99)} → ${ms(st.loaded.p99)}: **${ratio(st.ratio)}×**`,
-      beside: `${st.logins.rps.toFixed(1)} logins/s during the storm`,
+      beside:
+        `${st.logins.rps.toFixed(1)} logins/s during the storm; control, one core busy with a plain loop in another process instead: ` +
+        `${ms(st.burned.p99)} (${ratio(st.burned.p99 / st.idle.p99)}×)`,
       goal: '≤ 2×',
       met: st.ratio <= 2,
     });
@@ -996,7 +1017,8 @@ function writeMarkdown(rows, facts, services, loadStart, loadEnd, seconds) {
       "so that figure is mostly B's queue (when B refuses the token at its first poll, the revocation had arrived before B read the poll); " +
       'the goal is judged on the paced half, the load a deployment runs at.',
     '4. Guarded GETs sent at a fixed rate (latency counted from when each was due), idle, then while 20 logins are kept in flight, in alternating rounds; p99 over all rounds of each. ' +
-      'argon2id runs with the library defaults (PASSWORD_HASH_CONCURRENCY: cores − 1).',
+      'argon2id runs with the library defaults (PASSWORD_HASH_CONCURRENCY: cores − 1). ' +
+      'Each round then runs a control: the same GETs while another process keeps one core busy with a plain loop, no login at all, to tell what the logins cost from what any busy core costs on this machine.',
     '5. RSS (/proc/<pid>/smaps_rollup) of the fixture process, after a warm-up of a tenth as many requests of the same mix; sampled every 2.5 % of the run.',
     ...(notes.length ? ['', ...notes.map((note) => `Note: ${note}`)] : []),
     '',
