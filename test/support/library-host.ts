@@ -219,7 +219,11 @@ export interface HostOptions {
   globalPrefix?: string;
   events?: boolean;
   /** Express middleware of the host's own, run before every route (a host's own session login, say). */
-  middleware?: (request: { headers: Record<string, unknown>; user?: unknown }, response: unknown, next: () => void) => void;
+  middleware?: (
+    request: { headers: Record<string, unknown>; user?: unknown },
+    response: unknown,
+    next: () => void,
+  ) => void;
 }
 
 /** A host app running in process. */
