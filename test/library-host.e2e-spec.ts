@@ -205,6 +205,19 @@ describe('AuthModule in a host app', () => {
       expect(revoked).toBeGreaterThanOrEqual(0);
     });
 
+    it('refuses a remembered access token once its session is logged out, with the RFC 6750 challenge', async () => {
+      const account = await signup(app);
+      const tokens = (await login(app, account.email).expect(200)).body;
+      const bearer = `Bearer ${tokens.access_token}`;
+      // Twice: the second is answered from memory, the token verified before and its session cached.
+      await app.http().get('/private/me').set('Authorization', bearer).expect(200);
+      await app.http().get('/private/me').set('Authorization', bearer).expect(200);
+      await app.http().post('/auth/logout').set('Authorization', bearer).expect(204);
+      const refused = await app.http().get('/private/me').set('Authorization', bearer).expect(401);
+      expect(refused.body).toEqual({ statusCode: 401, code: 'token_revoked', message: expect.any(String) });
+      expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_token"/);
+    });
+
     it('emits events after the write, with no secret, and a listener that throws fails nothing', async () => {
       app.events.events.length = 0;
       const account = await signup(app);

@@ -130,22 +130,23 @@ export class AccessTokenService {
     return user;
   }
 
-  /** Throws `token_revoked` when the caller's session is revoked (usually answered from memory). */
-  async checkRevocation(user: AuthUser): Promise<void> {
-    const revoked = this.revocationOf(user);
-    if (revoked === true || (revoked !== false && (await revoked))) throw new AuthError('token_revoked');
-  }
-
-  /** Whether the caller's session is revoked: a boolean when answered from memory, else a promise. */
-  revocationOf(user: AuthUser): boolean | Promise<boolean> {
-    return this.revocation.isRevoked(user.sessionId);
+  /**
+   * The caller, or `token_revoked` when its session is revoked: answered synchronously when the
+   * session's state is in memory (the common case), else a promise.
+   */
+  unlessRevoked(user: AuthUser): AuthUser | Promise<AuthUser> {
+    const revoked = this.revocation.isRevoked(user.sessionId);
+    if (revoked === false) return user;
+    if (revoked === true) throw new AuthError('token_revoked');
+    return revoked.then((isRevoked) => {
+      if (isRevoked) throw new AuthError('token_revoked');
+      return user;
+    });
   }
 
   /** Verifies a raw access token completely, outside passport (logout, introspection). */
   async verify(rawJwt: string): Promise<AuthUser> {
-    const user = this.verifyGenuine(rawJwt);
-    await this.checkRevocation(user);
-    return user;
+    return this.unlessRevoked(this.verifyGenuine(rawJwt));
   }
 
   /**

@@ -89,12 +89,6 @@ export class JwtAuthGuard implements CanActivate {
     if (rules.open) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<Request & { user?: AuthUser }>();
-    const fail = (thrown: unknown): never => {
-      const error = this.toAuthError(thrown);
-      this.metrics.authFailures.labels(error.code).inc();
-      applyErrorHeaders(http.getResponse<Response>(), error);
-      throw error;
-    };
     try {
       if (request.user instanceof AdmittedUser) {
         this.authorize(request.user, rules);
@@ -107,13 +101,21 @@ export class JwtAuthGuard implements CanActivate {
             this.admit(request, caller, rules);
             return true;
           })
-          .catch(fail);
+          .catch((thrown: unknown) => this.fail(http.getResponse<Response>(), thrown));
       }
       this.admit(request, user, rules);
       return true;
     } catch (thrown) {
-      return fail(thrown);
+      return this.fail(http.getResponse<Response>(), thrown);
     }
+  }
+
+  /** Counts the failure and throws it as a coded error with its RFC 6750 headers on the response. */
+  private fail(response: Response, thrown: unknown): never {
+    const error = this.toAuthError(thrown);
+    this.metrics.authFailures.labels(error.code).inc();
+    applyErrorHeaders(response, error);
+    throw error;
   }
 
   /** Whether the route is open; handler metadata wins over the controller's. */
@@ -150,18 +152,8 @@ export class JwtAuthGuard implements CanActivate {
       );
     }
     const known = this.accessTokens.recall(raw);
-    if (known === undefined) return this.verify(request).then((user) => this.unlessRevoked(user));
-    return this.unlessRevoked(known);
-  }
-
-  private unlessRevoked(user: AuthUser): AuthUser | Promise<AuthUser> {
-    const revoked = this.accessTokens.revocationOf(user);
-    if (revoked === false) return user;
-    if (revoked === true) throw new AuthError('token_revoked');
-    return revoked.then((isRevoked) => {
-      if (isRevoked) throw new AuthError('token_revoked');
-      return user;
-    });
+    if (known === undefined) return this.verify(request).then((user) => this.accessTokens.unlessRevoked(user));
+    return this.accessTokens.unlessRevoked(known);
   }
 
   private verify(request: Request): Promise<AuthUser> {
